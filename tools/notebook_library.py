@@ -7,25 +7,30 @@ Tests and benchmarks use this so they exercise the notebook's own code, not a co
     model = nb.build_model()
 """
 import json
+import linecache
+import sys
 import types
 from pathlib import Path
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "Hand_Written_Digit_Classification.ipynb"
 
 
-def library_source(notebook=NOTEBOOK) -> str:
-    """The source of the notebook's `library` cells, in order, as one Python program."""
+def tagged_source(notebook=NOTEBOOK, tags=("library",)) -> str:
+    """The source of the notebook's code cells carrying any of `tags`, in order, as one Python program."""
     cells = json.loads(Path(notebook).read_text())["cells"]
     return "\n\n".join(
         "".join(cell["source"])
         for cell in cells
-        if cell["cell_type"] == "code" and "library" in cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "code" and set(tags) & set(cell.get("metadata", {}).get("tags", []))
     )
 
 
-def load_notebook_library(notebook=NOTEBOOK) -> types.ModuleType:
-    """Run the `library` cells in a fresh module and return it."""
-    module = types.ModuleType("notebook_library")
-    module.__file__ = str(notebook)
-    exec(compile(library_source(notebook), f"{Path(notebook).name}[library]", "exec"), module.__dict__)
+def load_notebook_library(notebook=NOTEBOOK, tags=("library",)) -> types.ModuleType:
+    """Run the `library` cells (and, with tags=("library", "parameters"), the defaults) in a fresh module."""
+    source, filename = tagged_source(notebook, tags), f"{Path(notebook).name}{list(tags)}"
+    # AutoGraph converts functions by reading their source and module: make both findable.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = sys.modules["notebook_library"] = types.ModuleType("notebook_library")
+    module.__file__ = filename
+    exec(compile(source, filename, "exec"), module.__dict__)
     return module

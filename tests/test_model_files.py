@@ -1,0 +1,61 @@
+"""The committed model and its exports: they load, reproduce the reported accuracy and agree with each other."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from conftest import MODEL_PATH, ROOT
+
+METRICS = json.loads((ROOT / "mnist_metrics.json").read_text())
+
+
+@pytest.mark.parametrize("compile_model", [True, False])
+def test_committed_h5_reproduces_reported_accuracy_in_fresh_process(compile_model):
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import keras, numpy as np
+        from tools.notebook_library import load_notebook_library
+        nb = load_notebook_library()
+        model = keras.models.load_model({str(MODEL_PATH)!r}, compile={compile_model})
+        _, (x_test, y_test) = nb.read_idx_files({str(ROOT / "data" / "mnist")!r})
+        predictions = model.predict(nb.prepare_images(x_test), batch_size=1000, verbose=0).argmax(axis=1)
+        print(round(float(np.mean(predictions == y_test)), 4))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.split()[-1]) == METRICS["test_accuracy"]
+
+
+@pytest.fixture(scope="module")
+def test_inputs(library, mnist_test, trained_model):
+    x_test, _ = mnist_test
+    x = library.prepare_images(x_test)
+    return x, trained_model.predict(x, batch_size=1000, verbose=0)
+
+
+def assert_same_predictions(probabilities, expected):
+    np.testing.assert_array_equal(probabilities.argmax(axis=1), expected.argmax(axis=1))
+    np.testing.assert_allclose(probabilities, expected, atol=1e-4)
+
+
+def test_savedmodel_and_tflite_match_keras(library, trained_model, test_inputs, tmp_path):
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    x, expected = test_inputs
+    library.export_savedmodel(trained_model, tmp_path / "savedmodel")
+    served = tf.saved_model.load(str(tmp_path / "savedmodel")).signatures["serving_default"]
+    assert_same_predictions(next(iter(served(tf.constant(x)).values())).numpy(), expected)
+
+    library.export_tflite(tmp_path / "savedmodel", tmp_path / "model.tflite")
+    interpreter = Interpreter(model_path=str(tmp_path / "model.tflite"))
+    input_index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(input_index, x.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(input_index, x)
+    interpreter.invoke()
+    assert_same_predictions(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]), expected)

@@ -1,0 +1,110 @@
+"""Training survives real use: resume after a kill, reproducible reruns, two replicas (run on small subsets)."""
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from conftest import DATA_DIR, ROOT
+
+SUBSET, EPOCHS = 6000, 4
+
+# Trains the notebook's recipe on a subset through its library functions; prints epoch events and the result.
+TRAIN_SCRIPT = textwrap.dedent(f"""
+    import hashlib, sys
+    sys.path.insert(0, {str(ROOT)!r})
+    from tools.notebook_library import load_notebook_library
+    nb = load_notebook_library()
+    keras, np, tf = nb.keras, nb.np, nb.tf
+    backup_dir, checkpoint, mode = sys.argv[1:4]
+    if mode == "deterministic":
+        tf.config.experimental.enable_op_determinism()
+    if mode == "mirrored":
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    else:
+        strategy = nb.choose_strategy()
+    print("replicas", strategy.num_replicas_in_sync, flush=True)
+    (x, y), (x_test, y_test) = nb.read_idx_files({str(DATA_DIR)!r})
+    keras.utils.set_random_seed(0)
+    (x_fit, y_fit), validation = nb.split_train_validation(x[:{SUBSET}], y[:{SUBSET}], 0.1, 0)
+    dataset = nb.make_training_dataset(x_fit, y_fit, 64 * strategy.num_replicas_in_sync, 0)
+    with strategy.scope():
+        model = nb.build_model()
+        nb.compile_model(model, len(dataset), {EPOCHS}, 3e-3)
+
+    class EpochEvents(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            print("begin", epoch, flush=True)
+        def on_epoch_end(self, epoch, logs=None):
+            print("end", epoch, flush=True)
+
+    nb.train_model(model, dataset, validation, {EPOCHS}, backup_dir, checkpoint, verbose=0, callbacks=[EpochEvents()])
+    predictions = model.predict(nb.prepare_images(x_test[:2000]), batch_size=500, verbose=0).argmax(axis=1)
+    print("accuracy", np.mean(predictions == y_test[:2000]), flush=True)
+    print("weights", hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest(), flush=True)
+""")
+
+
+def start(tmp_path, mode="plain", name="run"):
+    return subprocess.Popen([sys.executable, "-c", TRAIN_SCRIPT, str(tmp_path / "backup"), str(tmp_path / f"{name}.weights.h5"), mode],
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def finish(process, timeout=300):
+    out, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, out
+    return parse(out.splitlines())
+
+
+def parse(lines):
+    events = [line.split() for line in lines if line.split()]
+    return {
+        "begun": [int(e[1]) for e in events if e[0] == "begin"],
+        "accuracy": next(float(e[1]) for e in events if e[0] == "accuracy"),
+        "weights": next(e[1] for e in events if e[0] == "weights"),
+        "replicas": next(int(e[1]) for e in events if e[0] == "replicas"),
+    }
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    result = finish(start(tmp_path_factory.mktemp("uninterrupted")))
+    assert result["begun"] == list(range(EPOCHS)) and result["accuracy"] > 0.95
+    return result
+
+
+def test_training_resumes_after_sigkill(tmp_path, uninterrupted):
+    process = start(tmp_path)
+    seen = []
+    deadline = time.monotonic() + 300
+    for line in process.stdout:  # kill it as soon as two epochs have finished (and been backed up)
+        seen.append(line)
+        if line.strip() == "end 1" or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert "end 1\n" in seen, "".join(seen)
+    assert (tmp_path / "backup").is_dir()
+
+    resumed = finish(start(tmp_path))
+    assert resumed["begun"] == list(range(2, EPOCHS)), "resumed run repeated finished epochs"
+    assert abs(resumed["accuracy"] - uninterrupted["accuracy"]) < 0.015
+    assert not (tmp_path / "backup").exists(), "a finished run deletes its backup"
+
+
+def test_deterministic_reruns_give_identical_weights(tmp_path):
+    first, second = (finish(start(tmp_path, "deterministic", name)) for name in ("first", "second"))
+    assert first["weights"] == second["weights"]
+    assert first["accuracy"] == second["accuracy"]
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path, uninterrupted):
+    mirrored = finish(start(tmp_path, "mirrored"))
+    assert mirrored["replicas"] == 2
+    assert abs(mirrored["accuracy"] - uninterrupted["accuracy"]) < 0.015

@@ -1,0 +1,136 @@
+"""Train Keras' "Simple MNIST convnet" reference and the notebook's recipe side by side, and compare.
+
+    python tools/benchmark.py [--seeds N] [--epochs E]
+
+Both run in this process on the same data. For each, it prints the parameter count, the test
+accuracy after every epoch, the seconds to first reach 99.0% test accuracy, the total training
+seconds and the final test accuracy, then the notebook / reference ratios. Test accuracy is
+measured after each epoch only to draw this speed curve; its time is not counted as training, and
+the notebook itself never looks at the test set before its final evaluation.
+"""
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from tools.notebook_library import load_notebook_library  # noqa: E402
+
+nb = load_notebook_library(tags=("library", "parameters"))
+keras, tf = nb.keras, nb.tf
+TARGET = 0.99
+
+
+class TestAccuracyCurve(keras.callbacks.Callback):
+    """Records training seconds (evaluation excluded) and test accuracy after every epoch."""
+
+    def __init__(self, x_test, y_test, evaluate_model=lambda model: model):
+        super().__init__()
+        self.x_test, self.y_test, self.evaluate_model = x_test, y_test, evaluate_model
+        self.seconds, self.accuracy = [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = time.perf_counter() - self.epoch_start
+        self.seconds.append((self.seconds[-1] if self.seconds else 0.0) + elapsed)
+        self.accuracy.append(test_accuracy(self.evaluate_model(self.model), self.x_test, self.y_test))
+        print(f"    epoch {epoch + 1:2d}: {self.seconds[-1]:6.1f} s, test accuracy {self.accuracy[-1]:.2%}", flush=True)
+
+
+def test_accuracy(model, x_test, y_test):
+    return float(np.mean(model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1) == y_test))
+
+
+def reference_run(data, seed, epochs=15):
+    """keras-io examples/vision/mnist_convnet.py, as published."""
+    (x_train, y_train), (x_test, y_test) = data
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=(2, 2)),
+        keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=(2, 2)),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    curve = TestAccuracyCurve(nb.prepare_images(x_test), y_test)
+    model.fit(nb.prepare_images(x_train), keras.utils.to_categorical(y_train, 10), batch_size=128, epochs=epochs,
+              validation_split=0.1, callbacks=[curve], verbose=0)
+    return model, curve, curve.accuracy[-1]
+
+
+def notebook_run(data, seed, epochs):
+    """The notebook's model and recipe with its default parameters, through its own library functions."""
+    (x_train, y_train), (x_test, y_test) = data
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    (x_fit, y_fit), validation = nb.split_train_validation(x_train, y_train, nb.VALIDATION_FRACTION, seed)
+    precision = nb.choose_precision() if nb.PRECISION == "auto" else nb.PRECISION
+    model = nb.build_model(dtype=precision)
+    dataset = nb.make_training_dataset(x_fit, y_fit, nb.BATCH_SIZE, seed)
+    nb.compile_model(model, len(dataset), epochs, nb.LEARNING_RATE)
+    curve = TestAccuracyCurve(nb.prepare_images(x_test), y_test, nb.to_float32)
+    with tempfile.TemporaryDirectory() as scratch:
+        nb.train_model(model, dataset, validation, epochs, f"{scratch}/backup", f"{scratch}/best.weights.h5",
+                       verbose=0, callbacks=[curve])
+    final = test_accuracy(nb.to_float32(model), nb.prepare_images(x_test), y_test)  # best-on-validation weights
+    return model, curve, final
+
+
+def summarize(name, model, curve, final):
+    reached = next((s for s, a in zip(curve.seconds, curve.accuracy) if a >= TARGET), float("nan"))
+    print(f"  {name}: {model.count_params():,} parameters, {len(curve.seconds)} epochs, "
+          f"{reached:.1f} s to {TARGET:.1%}, {curve.seconds[-1]:.1f} s training, final test accuracy {final:.2%}")
+    return {"to_target": reached, "seconds": curve.seconds[-1], "accuracy": final, "error": 1 - final}
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    return f"{cpu}, {os.cpu_count()} cores, {nb.describe_device()}, TensorFlow {tf.__version__}, Keras {keras.__version__}"
+
+
+def mean_std(values):
+    return f"{np.mean(values):.4g} ± {np.std(values):.2g}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds and report mean ± std")
+    parser.add_argument("--epochs", type=int, default=nb.EPOCHS, help="the notebook recipe's epochs (default: the notebook's)")
+    parser.add_argument("--data", default=nb.OFFLINE_DATA_DIR, help="offline MNIST folder (default: data/mnist)")
+    args = parser.parse_args(argv)
+    print(f"Machine: {machine()}")
+    data = nb.load_mnist(nb.MNIST_IDX_PATH, args.data)
+    results = {"reference": [], "notebook": []}
+    for seed in range(nb.SEED, nb.SEED + args.seeds):
+        print(f"Seed {seed}")
+        print("  reference (keras-io Simple MNIST convnet, 15 epochs):")
+        results["reference"].append(summarize("reference", *reference_run(data, seed)))
+        print(f"  notebook recipe ({args.epochs} epochs):")
+        results["notebook"].append(summarize("notebook", *notebook_run(data, seed, args.epochs)))
+    print(f"\nSummary over {args.seeds} seed(s):")
+    for name, runs in results.items():
+        print(f"  {name:9s}: final test accuracy {mean_std([r['accuracy'] for r in runs])}, "
+              f"training {mean_std([r['seconds'] for r in runs])} s, to {TARGET:.1%} {mean_std([r['to_target'] for r in runs])} s")
+    ratio = {key: np.mean([n[key] for n in results["notebook"]]) / np.mean([r[key] for r in results["reference"]])
+             for key in ("seconds", "to_target", "error")}
+    print(f"  notebook / reference: training time ×{ratio['seconds']:.2f}, time to {TARGET:.1%} ×{ratio['to_target']:.2f}, "
+          f"test error ×{ratio['error']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
