@@ -1,6 +1,5 @@
 """load_mnist() and the IDX reader, on small files written here and on the real offline copy."""
 import gzip
-import shutil
 import struct
 import zipfile
 

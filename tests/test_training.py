@@ -1,5 +1,4 @@
 """Training survives real use: resume after a kill, reproducible reruns, two replicas (run on small subsets)."""
-import hashlib
 import os
 import signal
 import subprocess
