@@ -31,7 +31,7 @@ def test_committed_h5_reproduces_reported_accuracy_in_fresh_process(compile_mode
 
 
 @pytest.fixture(scope="module")
-def test_inputs(library, mnist_test, trained_model):
+def keras_predictions(library, mnist_test, trained_model):
     x_test, _ = mnist_test
     x = library.prepare_images(x_test)
     return x, trained_model.predict(x, batch_size=1000, verbose=0)
@@ -42,11 +42,11 @@ def assert_same_predictions(probabilities, expected):
     np.testing.assert_allclose(probabilities, expected, atol=1e-4)
 
 
-def test_savedmodel_and_tflite_match_keras(library, trained_model, test_inputs, tmp_path):
+def test_savedmodel_and_tflite_match_keras(library, trained_model, keras_predictions, tmp_path):
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
-    x, expected = test_inputs
+    x, expected = keras_predictions
     library.export_savedmodel(trained_model, tmp_path / "savedmodel")
     served = tf.saved_model.load(str(tmp_path / "savedmodel")).signatures["serving_default"]
     assert_same_predictions(next(iter(served(tf.constant(x)).values())).numpy(), expected)
