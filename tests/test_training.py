@@ -32,10 +32,6 @@ TRAIN_SCRIPT = textwrap.dedent(f"""
     (x, y), (x_test, y_test) = nb.read_idx_files({str(DATA_DIR)!r})
     keras.utils.set_random_seed(0)
     (x_fit, y_fit), validation = nb.split_train_validation(x[:{SUBSET}], y[:{SUBSET}], 0.1, 0)
-    dataset = nb.make_training_dataset(x_fit, y_fit, 64 * strategy.num_replicas_in_sync, 0)
-    with strategy.scope():
-        model = nb.build_model()
-        nb.compile_model(model, len(dataset), {EPOCHS}, 3e-3)
 
     class EpochEvents(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -43,7 +39,10 @@ TRAIN_SCRIPT = textwrap.dedent(f"""
         def on_epoch_end(self, epoch, logs=None):
             print("end", epoch, flush=True)
 
-    nb.train_model(model, dataset, validation, {EPOCHS}, backup_dir, checkpoint, verbose=0, callbacks=[EpochEvents()])
+    with strategy.scope():
+        model = nb.build_model()
+        nb.train_model(model, (x_fit, y_fit), validation, {EPOCHS}, 64 * strategy.num_replicas_in_sync, 3e-3, 0,
+                       backup_dir, checkpoint, verbose=0, callbacks=[EpochEvents()])
     predictions = model.predict(nb.prepare_images(x_test[:2000]), batch_size=500, verbose=0).argmax(axis=1)
     print("accuracy", np.mean(predictions == y_test[:2000]), flush=True)
     print("weights", hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest(), flush=True)

@@ -1,14 +1,18 @@
 """Train Keras' "Simple MNIST convnet" reference and the notebook's recipe side by side, and compare.
 
-    python tools/benchmark.py [--seeds N] [--epochs E]
+    python tools/benchmark.py [--seeds N] [--epochs E] [--ensemble-size K]
+    MNIST_PRESET=gpu python tools/benchmark.py       # the notebook's GPU preset (an ensemble)
+    KERAS_BACKEND=jax python tools/benchmark.py      # on Keras' JAX backend, e.g. on a GPU machine without TensorFlow
 
 Both run in this process on the same data. For each, it prints the parameter count, the test
 accuracy after every epoch, the seconds to first reach 99.0% test accuracy, the total training
 seconds and the final test accuracy, then the notebook / reference ratios. Test accuracy is
 measured after each epoch only to draw this speed curve; its time is not counted as training, and
-the notebook itself never looks at the test set before its final evaluation.
+the notebook itself never looks at the test set before its final evaluation. For an ensemble the
+curve runs on through its members, each epoch scored with the members trained so far.
 """
 import argparse
+import importlib
 import os
 import platform
 import sys
@@ -24,17 +28,26 @@ import numpy as np  # noqa: E402
 from tools.notebook_library import load_notebook_library  # noqa: E402
 
 nb = load_notebook_library(tags=("library", "parameters"))
-keras, tf = nb.keras, nb.tf
+keras = nb.keras
 TARGET = 0.99
 
 
 class TestAccuracyCurve(keras.callbacks.Callback):
-    """Records training seconds (evaluation excluded) and test accuracy after every epoch."""
+    """Records training seconds (evaluation excluded) and test accuracy after every epoch of `model`.
 
-    def __init__(self, x_test, y_test, evaluate_model=lambda model: model):
+    For an ensemble, one curve follows all members in turn: after `add_member()` the clock carries on and the
+    accuracy is that of the finished members' probabilities averaged with the current model's."""
+
+    def __init__(self, model, x_test, y_test):
         super().__init__()
-        self.x_test, self.y_test, self.evaluate_model = x_test, y_test, evaluate_model
+        self.tracked, self.x_test, self.y_test = model, x_test, y_test
         self.seconds, self.accuracy = [], []
+        self.finished_probabilities, self.finished = 0.0, 0
+
+    def add_member(self, model):
+        self.finished_probabilities = self.finished_probabilities + self.tracked.predict(self.x_test, batch_size=1000, verbose=0)
+        self.finished += 1
+        self.tracked = model
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.perf_counter()
@@ -42,8 +55,10 @@ class TestAccuracyCurve(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self.epoch_start
         self.seconds.append((self.seconds[-1] if self.seconds else 0.0) + elapsed)
-        self.accuracy.append(test_accuracy(self.evaluate_model(self.model), self.x_test, self.y_test))
-        print(f"    epoch {epoch + 1:2d}: {self.seconds[-1]:6.1f} s, test accuracy {self.accuracy[-1]:.2%}", flush=True)
+        probabilities = self.finished_probabilities + self.tracked.predict(self.x_test, batch_size=1000, verbose=0)
+        self.accuracy.append(float(np.mean(probabilities.argmax(axis=1) == self.y_test)))
+        print(f"    epoch {len(self.seconds):3d}: {self.seconds[-1]:7.1f} s, test accuracy {self.accuracy[-1]:.2%}"
+              + (f" ({self.finished + 1} models)" if self.finished else ""), flush=True)
 
 
 def test_accuracy(model, x_test, y_test):
@@ -66,28 +81,32 @@ def reference_run(data, seed, epochs=15):
         keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    curve = TestAccuracyCurve(nb.prepare_images(x_test), y_test)
+    curve = TestAccuracyCurve(model, nb.prepare_images(x_test), y_test)
     model.fit(nb.prepare_images(x_train), keras.utils.to_categorical(y_train, 10), batch_size=128, epochs=epochs,
               validation_split=0.1, callbacks=[curve], verbose=0)
     return model, curve, curve.accuracy[-1]
 
 
-def notebook_run(data, seed, epochs):
-    """The notebook's model and recipe with its default parameters, through its own library functions."""
+def notebook_run(data, seed, epochs, ensemble_size):
+    """The notebook's model(s) and recipe with its parameters, through its own library functions."""
     (x_train, y_train), (x_test, y_test) = data
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     (x_fit, y_fit), validation = nb.split_train_validation(x_train, y_train, nb.VALIDATION_FRACTION, seed)
     precision = nb.choose_precision() if nb.PRECISION == "auto" else nb.PRECISION
-    model = nb.build_model(dtype=precision)
-    dataset = nb.make_training_dataset(x_fit, y_fit, nb.BATCH_SIZE, seed)
-    nb.compile_model(model, len(dataset), epochs, nb.LEARNING_RATE)
-    curve = TestAccuracyCurve(nb.prepare_images(x_test), y_test, nb.to_float32)
-    with tempfile.TemporaryDirectory() as scratch:
-        nb.train_model(model, dataset, validation, epochs, f"{scratch}/backup", f"{scratch}/best.weights.h5",
-                       verbose=0, callbacks=[curve])
-    final = test_accuracy(nb.to_float32(model), nb.prepare_images(x_test), y_test)  # best-on-validation weights
-    return model, curve, final
+    x_eval, members, curve = nb.prepare_images(x_test), [], None
+    for index in range(ensemble_size):
+        keras.utils.set_random_seed(seed + index)
+        members.append(nb.build_model(dtype=precision, name=f"mnist_cnn_{index}"))
+        if curve:
+            curve.add_member(members[-1])
+        else:
+            curve = TestAccuracyCurve(members[-1], x_eval, y_test)
+        with tempfile.TemporaryDirectory() as scratch:
+            nb.train_model(members[-1], (x_fit, y_fit), validation, epochs, nb.BATCH_SIZE, nb.LEARNING_RATE, seed + index,
+                           f"{scratch}/backup", f"{scratch}/best.weights.h5", precision, verbose=0, callbacks=[curve])
+    final_model = nb.average_models([nb.to_float32(member) for member in members])  # best-on-validation weights
+    return final_model, curve, test_accuracy(final_model, x_eval, y_test)
 
 
 def summarize(name, model, curve, final):
@@ -100,7 +119,9 @@ def summarize(name, model, curve, final):
 def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
-    return f"{cpu}, {os.cpu_count()} cores, {nb.describe_device()}, TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    backend = keras.backend.backend()
+    return (f"{cpu}, {os.cpu_count()} cores, {nb.describe_device()}, "
+            f"Keras {keras.__version__} on {backend} {importlib.import_module(backend).__version__}")
 
 
 def mean_std(values):
@@ -111,6 +132,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds and report mean ± std")
     parser.add_argument("--epochs", type=int, default=nb.EPOCHS, help="the notebook recipe's epochs (default: the notebook's)")
+    parser.add_argument("--ensemble-size", type=int, default=nb.ENSEMBLE_SIZE, help="models in the notebook's ensemble (default: the notebook's)")
     parser.add_argument("--data", default=nb.OFFLINE_DATA_DIR, help="offline MNIST folder (default: data/mnist)")
     args = parser.parse_args(argv)
     print(f"Machine: {machine()}")
@@ -120,8 +142,8 @@ def main(argv=None):
         print(f"Seed {seed}")
         print("  reference (keras-io Simple MNIST convnet, 15 epochs):")
         results["reference"].append(summarize("reference", *reference_run(data, seed)))
-        print(f"  notebook recipe ({args.epochs} epochs):")
-        results["notebook"].append(summarize("notebook", *notebook_run(data, seed, args.epochs)))
+        print(f"  notebook recipe ({nb.PRESET} preset: {args.ensemble_size} model(s), {args.epochs} epochs each):")
+        results["notebook"].append(summarize("notebook", *notebook_run(data, seed, args.epochs, args.ensemble_size)))
     print(f"\nSummary over {args.seeds} seed(s):")
     for name, runs in results.items():
         print(f"  {name:9s}: final test accuracy {mean_std([r['accuracy'] for r in runs])}, "
