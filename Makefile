@@ -2,10 +2,16 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# The newest TensorFlow and Keras on PyPI, to check that the committed model files load there too.
+# Built once and kept: `rm -rf .venv-latest` to take newer releases.
+LATEST_VENV := .venv-latest
 NOTEBOOK := Hand_Written_Digit_Classification.ipynb
 DATA := data/mnist
+# The repository's public GitHub path (owner/name), once it has one: `make badge` then puts
+# "Open in Colab" badges in README.md and the notebook. Empty: upload instructions instead.
+COLAB_REPO :=
 
-.PHONY: run test data setup benchmark
+.PHONY: run test data setup latest-env benchmark badge
 
 setup: $(VENV)/.installed
 
@@ -15,6 +21,13 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+latest-env: $(LATEST_VENV)/.installed
+
+$(LATEST_VENV)/.installed:
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/pip install --quiet --upgrade pip tensorflow keras h5py matplotlib scikit-learn scipy pillow
+	touch $@
+
 data: setup
 	$(PY) tools/fetch_mnist.py --out $(DATA)
 
@@ -22,9 +35,18 @@ data: setup
 run: data
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 $(NOTEBOOK)
 
-# Unit tests first (they use the committed model), then nbval re-executes the whole notebook.
-test: data
-	$(PY) -m pytest tests $(NOTEBOOK) --nbval-lax --nbval-current-env
+# The tests (they use the committed model), then nbval re-executes the whole notebook on a copy in a
+# temporary folder, so that nothing committed is overwritten.
+test: data latest-env
+	@$(PY) -c "import gradio, keras, numpy, sys, tensorflow; print(f'Colab runtime pins: Python {sys.version.split()[0]},' \
+	  f' tensorflow {tensorflow.__version__}, keras {keras.__version__}, numpy {numpy.__version__}, gradio {gradio.__version__}')"
+	$(PY) -m pytest tests
+	scratch=$$(mktemp -d) && cp $(NOTEBOOK) $$scratch/ && cd $$scratch && \
+	  MNIST_DATA_DIR=$(CURDIR)/$(DATA) $(CURDIR)/$(PY) -m pytest $(NOTEBOOK) --nbval-lax --nbval-current-env \
+	  -p no:cacheprovider; status=$$?; rm -rf $$scratch; exit $$status
 
 benchmark: data
 	$(PY) tools/benchmark.py
+
+badge:
+	$(PYTHON) tools/colab_badge.py $(COLAB_REPO)

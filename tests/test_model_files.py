@@ -1,8 +1,10 @@
 """The committed model and its exports: they load, reproduce the reported accuracy and agree with each other."""
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import numpy as np
 import pytest
@@ -59,3 +61,34 @@ def test_savedmodel_and_tflite_match_keras(library, trained_model, keras_predict
     interpreter.set_tensor(input_index, x)
     interpreter.invoke()
     assert_same_predictions(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]), expected)
+
+
+def with_config_from_a_newer_keras(config):
+    """`config` with an initializer argument this Keras does not know, as Keras 3.15 wrote for Keras 3.13."""
+    for layer in config["config"]["layers"]:
+        initializer = layer["config"].get("kernel_initializer")
+        if initializer:
+            initializer["config"]["an_argument_from_a_newer_keras"] = None
+    return json.dumps(config)
+
+
+def test_unreadable_config_falls_back_to_the_architecture_and_weights(library, trained_model, tmp_path):
+    import h5py
+    import keras
+    h5_path, keras_path = tmp_path / "newer.h5", tmp_path / "newer.keras"
+    shutil.copy(MODEL_PATH, h5_path)
+    with h5py.File(h5_path, "r+") as file:
+        file.attrs["model_config"] = with_config_from_a_newer_keras(json.loads(file.attrs["model_config"]))
+    with zipfile.ZipFile(ROOT / "mnist_model.keras") as source, zipfile.ZipFile(keras_path, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, with_config_from_a_newer_keras(json.loads(data)) if name == "config.json" else data)
+
+    images = np.random.default_rng(0).random((32, 28, 28, 1), dtype=np.float32)
+    expected = trained_model.predict(images, verbose=0)
+    for path in (h5_path, keras_path):
+        with pytest.raises(Exception, match="an_argument_from_a_newer_keras"):
+            keras.models.load_model(path, compile=False)
+        with pytest.warns(UserWarning, match=f"could not rebuild the model saved in {path.name}"):
+            model = library.load_digit_model(path)
+        np.testing.assert_allclose(library.predict_proba(model, images), expected, atol=1e-6)

@@ -27,7 +27,7 @@ TRAIN_SCRIPT = textwrap.dedent(f"""
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     else:
-        strategy = nb.choose_strategy()
+        strategy = nb.choose_strategy([])
     print("replicas", strategy.num_replicas_in_sync, flush=True)
     (x, y), (x_test, y_test) = nb.read_idx_files({str(DATA_DIR)!r})
     keras.utils.set_random_seed(0)

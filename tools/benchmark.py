@@ -93,7 +93,7 @@ def notebook_run(data, seed, epochs, ensemble_size):
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     (x_fit, y_fit), validation = nb.split_train_validation(x_train, y_train, nb.VALIDATION_FRACTION, seed)
-    precision = nb.choose_precision() if nb.PRECISION == "auto" else nb.PRECISION
+    precision = nb.choose_precision(nb.list_accelerators()) if nb.PRECISION == "auto" else nb.PRECISION
     x_eval, members, curve = nb.prepare_images(x_test), [], None
     for index in range(ensemble_size):
         keras.utils.set_random_seed(seed + index)
@@ -105,7 +105,7 @@ def notebook_run(data, seed, epochs, ensemble_size):
         with tempfile.TemporaryDirectory() as scratch:
             nb.train_model(members[-1], (x_fit, y_fit), validation, epochs, nb.BATCH_SIZE, nb.LEARNING_RATE, seed + index,
                            f"{scratch}/backup", f"{scratch}/best.weights.h5", precision, verbose=0, callbacks=[curve])
-    final_model = nb.average_models([nb.to_float32(member) for member in members])  # best-on-validation weights
+    final_model = nb.average_models([nb.portable_copy(member) for member in members])  # best-on-validation weights
     return final_model, curve, test_accuracy(final_model, x_eval, y_test)
 
 
@@ -120,7 +120,7 @@ def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
     backend = keras.backend.backend()
-    return (f"{cpu}, {os.cpu_count()} cores, {nb.describe_device()}, "
+    return (f"{cpu}, {os.cpu_count()} cores, {nb.describe_device(nb.list_accelerators())}, "
             f"Keras {keras.__version__} on {backend} {importlib.import_module(backend).__version__}")
 
 
@@ -133,10 +133,10 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds and report mean ± std")
     parser.add_argument("--epochs", type=int, default=nb.EPOCHS, help="the notebook recipe's epochs (default: the notebook's)")
     parser.add_argument("--ensemble-size", type=int, default=nb.ENSEMBLE_SIZE, help="models in the notebook's ensemble (default: the notebook's)")
-    parser.add_argument("--data", default=nb.OFFLINE_DATA_DIR, help="offline MNIST folder (default: data/mnist)")
+    parser.add_argument("--data", default=nb.DATA_DIR, help="offline MNIST folder (default: data/mnist)")
     args = parser.parse_args(argv)
     print(f"Machine: {machine()}")
-    data = nb.load_mnist(nb.MNIST_IDX_PATH, args.data)
+    data = nb.load_mnist(nb.IDX_PATH, args.data)
     results = {"reference": [], "notebook": []}
     for seed in range(nb.SEED, nb.SEED + args.seeds):
         print(f"Seed {seed}")

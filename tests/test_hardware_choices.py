@@ -1,0 +1,97 @@
+"""What the notebook chooses for each kind of hardware (device lists mocked), and the T4's float16 path on a CPU."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+T4 = [("gpu", "Tesla T4", (7, 5))]
+A100 = [("gpu", "NVIDIA A100-SXM4-40GB", (8, 0))]
+L4 = [("gpu", "NVIDIA L4", (8, 9))]
+H100 = [("gpu", "NVIDIA H100 80GB HBM3", (9, 0))]
+TPU = [("tpu", "TPU v5 lite", (0, 0))] * 8
+CPU = []
+
+
+@pytest.mark.parametrize("accelerators, precision, preset", [
+    (T4, "mixed_float16", "gpu"),
+    (A100, "mixed_bfloat16", "gpu"),
+    (L4, "mixed_bfloat16", "gpu"),
+    (H100, "mixed_bfloat16", "gpu"),
+    (TPU, "mixed_bfloat16", "gpu"),
+    ([("gpu", "Tesla K80", (3, 7))], "float32", "gpu"),
+    (CPU, "float32", "cpu"),
+])
+def test_precision_and_preset_for_the_hardware(library, accelerators, precision, preset):
+    assert library.choose_precision(accelerators, cpu_flags="fpu sse avx2 fma") == precision
+    assert library.choose_preset(accelerators) == preset
+
+
+def test_cpus_with_bfloat16_instructions_compute_in_bfloat16(library):
+    assert library.choose_precision(CPU, cpu_flags="avx2 avx512f avx512_bf16") == "mixed_bfloat16"
+    assert library.choose_precision(CPU, cpu_flags="avx2 amx_bf16") == "mixed_bfloat16"
+
+
+def test_devices_are_described_and_timed(library):
+    assert library.describe_device(CPU) == "CPU only"
+    assert library.describe_device(TPU) == "8 × TPU (TPU v5 lite)"
+    assert library.describe_device(T4) == "1 × GPU (Tesla T4)"
+    assert "H100" in library.expected_training_time("gpu", H100)
+    assert "not measured" in library.expected_training_time("gpu", TPU)
+    assert "AVX2 cores" in library.expected_training_time("cpu", CPU)
+
+
+def test_one_gpu_needs_no_strategy_and_several_are_mirrored(library, monkeypatch):
+    assert library.choose_strategy(H100).num_replicas_in_sync == 1
+    mirrored = []
+    monkeypatch.setattr(library.tf.distribute, "MirroredStrategy", lambda devices: mirrored.append(devices))
+    library.choose_strategy(A100 * 4)
+    assert mirrored == [["/gpu:0", "/gpu:1", "/gpu:2", "/gpu:3"]]
+
+
+def test_jax_data_parallel_over_all_local_devices(tmp_path):
+    """On Keras' JAX backend (no TensorFlow) with two devices, training runs data-parallel over both."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from tools.notebook_library import load_notebook_library
+        nb = load_notebook_library()
+        strategy = nb.choose_strategy(nb.list_accelerators())
+        images = nb.np.random.default_rng(0).random((512, 28, 28, 1), dtype="float32")
+        labels = nb.keras.utils.to_categorical(nb.np.arange(512) % 10, 10)
+        with strategy.scope():
+            model = nb.build_model()
+            nb.train_model(model, (images, labels), (images[:64], labels[:64]), 1, 64, 1e-3, 0,
+                           sys.argv[1] + "/backup", sys.argv[1] + "/best.weights.h5", verbose=0)
+        print(nb.BACKEND, type(strategy).__name__, strategy.num_replicas_in_sync,
+              len(model.weights[0].value.sharding.device_set))
+    """)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+           "PYTHONPATH": str(ROOT / "tests" / "no_tensorflow")}
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                         timeout=600, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-4:] == ["jax", "KerasDataParallel", "2", "2"]
+
+
+def test_mixed_float16_training_on_cpu(library, mnist, tmp_path):
+    """The T4's recipe: float16 compute with loss scaling trains (here on a CPU, on a subset)."""
+    keras = library.keras
+    (x, y), (x_test, y_test) = mnist
+    keras.utils.set_random_seed(0)
+    # float16 is slow on a CPU (no fast float16 units): a small subset, one epoch
+    (x_fit, y_fit), validation = library.split_train_validation(x[:1500], y[:1500], 0.1, 0)
+    model = library.build_model(dtype="mixed_float16")
+    history = library.train_model(model, (x_fit, y_fit), validation, 1, 64, 3e-3, 0, tmp_path / "backup",
+                                  tmp_path / "best.weights.h5", precision="mixed_float16", verbose=0)
+    assert isinstance(history.model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert model.layers[1].compute_dtype == "float16"
+    saved = library.portable_copy(model)
+    assert saved.compute_dtype == "float32"
+    assert all(np.isfinite(w).all() for w in saved.get_weights())
+    predictions = saved.predict(library.prepare_images(x_test[:1000]), verbose=0).argmax(axis=1)
+    assert np.mean(predictions == y_test[:1000]) > 0.6  # chance is 0.1
