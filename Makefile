@@ -11,7 +11,7 @@ DATA := data/mnist
 # "Open in Colab" badges in README.md and the notebook. Empty: upload instructions instead.
 COLAB_REPO :=
 
-.PHONY: run test data setup latest-env benchmark badge
+.PHONY: run test test-fast data setup latest-env benchmark badge
 
 setup: $(VENV)/.installed
 
@@ -44,6 +44,10 @@ test: data latest-env
 	scratch=$$(mktemp -d) && cp $(NOTEBOOK) $$scratch/ && cd $$scratch && \
 	  MNIST_DATA_DIR=$(CURDIR)/$(DATA) $(CURDIR)/$(PY) -m pytest $(NOTEBOOK) --nbval-lax --nbval-current-env \
 	  -p no:cacheprovider; status=$$?; rm -rf $$scratch; exit $$status
+
+# The inner loop: the tests not marked slow (no training, no notebook run, no browser), in about a minute.
+test-fast: data
+	$(PY) -m pytest tests -m "not slow"
 
 benchmark: data
 	$(PY) tools/benchmark.py

@@ -1,6 +1,8 @@
 """End to end: the Gradio demo driven in headless Chromium, and called through gradio_client."""
 import os
+import shutil
 import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +12,8 @@ from PIL import Image
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_S = 30  # every wait below is bounded by this
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's Chromium: apt-get install -y chromium")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's Chromium: apt-get install -y chromium")]
 
 
 def _free_port():
@@ -86,10 +88,10 @@ def _upload(page, path):
     page.get_by_role("button", name="Classify upload").click()
 
 
-def test_serves_on_localhost_with_upload_cap(demo):
+def test_serves_on_localhost_with_upload_cap(demo, library):
     assert demo.local_url.startswith("http://127.0.0.1:")
     assert demo.share_url is None
-    assert demo.max_file_size == 5 * 1024 * 1024
+    assert demo.max_file_size == library.MAX_FILE_BYTES == 5_000_000
 
 
 def test_draw_a_seven(page):
@@ -140,3 +142,31 @@ def test_api_endpoint(app_url, files):
             client.submit(handle_file(str(text)), api_name="/predict").result(timeout=TIMEOUT_S)
     finally:
         client.close()
+
+
+def test_a_slow_request_does_not_stall_the_others(app_url, files, library, monkeypatch):
+    """Requests run concurrently: a normal upload is answered while slow ones (standing in for hostile files
+    that take long) are still running."""
+    from gradio_client import Client, handle_file
+
+    slow_seconds = 8
+    digit, label, _ = files
+    slow_file = digit.with_name("slow_request.png")
+    shutil.copy(digit, slow_file)
+    predict_digits = library.predict_digits
+
+    def slow_for_slow_files(model, image, top_k=3):
+        if "slow_request" in str(image):
+            time.sleep(slow_seconds)
+        return predict_digits(model, image, top_k)
+
+    monkeypatch.setattr(library, "predict_digits", slow_for_slow_files)
+    client = Client(app_url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S})
+    slow_jobs = [client.submit(handle_file(str(slow_file)), api_name="/predict") for _ in range(2)]
+    time.sleep(1)  # the slow requests are being served
+    start = time.perf_counter()
+    answer = client.submit(handle_file(str(digit)), api_name="/predict").result(timeout=TIMEOUT_S)
+    waited = time.perf_counter() - start
+    assert answer["label"] == str(label)
+    assert waited < slow_seconds / 2, f"a normal request waited {waited:.1f} s behind slow ones"
+    assert [job.result(timeout=TIMEOUT_S)["label"] for job in slow_jobs] == [str(label)] * 2

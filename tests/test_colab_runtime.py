@@ -12,6 +12,8 @@ import pytest
 from conftest import DATA_DIR, MODEL_PATH, ROOT
 from notebook_runs import cell_text, execute_copy
 
+pytestmark = pytest.mark.slow
+
 KERAS_MODEL_PATH = ROOT / "mnist_model.keras"
 METRICS = json.loads((ROOT / "mnist_metrics.json").read_text())
 LATEST_PYTHON = ROOT / ".venv-latest" / "bin" / "python"  # `make latest-env`: the newest TensorFlow and Keras

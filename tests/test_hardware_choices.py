@@ -53,6 +53,7 @@ def test_one_gpu_needs_no_strategy_and_several_are_mirrored(library, monkeypatch
     assert mirrored == [["/gpu:0", "/gpu:1", "/gpu:2", "/gpu:3"]]
 
 
+@pytest.mark.slow
 def test_jax_data_parallel_over_all_local_devices(tmp_path):
     """On Keras' JAX backend (no TensorFlow) with two devices, training runs data-parallel over both."""
     script = textwrap.dedent(f"""
@@ -78,15 +79,16 @@ def test_jax_data_parallel_over_all_local_devices(tmp_path):
     assert out.stdout.split()[-4:] == ["jax", "KerasDataParallel", "2", "2"]
 
 
+@pytest.mark.slow
 def test_mixed_float16_training_on_cpu(library, mnist, tmp_path):
     """The T4's recipe: float16 compute with loss scaling trains (here on a CPU, on a subset)."""
     keras = library.keras
     (x, y), (x_test, y_test) = mnist
     keras.utils.set_random_seed(0)
-    # float16 is slow on a CPU (no fast float16 units): a small subset, one epoch
-    (x_fit, y_fit), validation = library.split_train_validation(x[:1500], y[:1500], 0.1, 0)
-    model = library.build_model(dtype="mixed_float16")
-    history = library.train_model(model, (x_fit, y_fit), validation, 1, 64, 3e-3, 0, tmp_path / "backup",
+    # float16 is slow on a CPU (no fast float16 units): a narrower model of the same layers, on a subset
+    (x_fit, y_fit), validation = library.split_train_validation(x[:3000], y[:3000], 0.1, 0)
+    model = library.build_model(filters=(8, 16, 32), dense_units=64, dtype="mixed_float16")
+    history = library.train_model(model, (x_fit, y_fit), validation, 2, 64, 3e-3, 0, tmp_path / "backup",
                                   tmp_path / "best.weights.h5", precision="mixed_float16", verbose=0)
     assert isinstance(history.model.optimizer, keras.optimizers.LossScaleOptimizer)
     assert model.layers[1].compute_dtype == "float16"
@@ -94,4 +96,4 @@ def test_mixed_float16_training_on_cpu(library, mnist, tmp_path):
     assert saved.compute_dtype == "float32"
     assert all(np.isfinite(w).all() for w in saved.get_weights())
     predictions = saved.predict(library.prepare_images(x_test[:1000]), verbose=0).argmax(axis=1)
-    assert np.mean(predictions == y_test[:1000]) > 0.6  # chance is 0.1
+    assert np.mean(predictions == y_test[:1000]) > 0.7  # chance is 0.1

@@ -14,6 +14,7 @@ from conftest import MODEL_PATH, ROOT
 METRICS = json.loads((ROOT / "mnist_metrics.json").read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("compile_model", [True, False])
 def test_committed_h5_reproduces_reported_accuracy_in_fresh_process(compile_model):
     script = textwrap.dedent(f"""
@@ -44,6 +45,7 @@ def assert_same_predictions(probabilities, expected):
     np.testing.assert_allclose(probabilities, expected, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_savedmodel_and_tflite_match_keras(library, trained_model, keras_predictions, tmp_path):
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter

@@ -2,6 +2,7 @@
 import json
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from conftest import DATA_DIR, ROOT
@@ -9,6 +10,7 @@ from conftest import DATA_DIR, ROOT
 NOTEBOOK = ROOT / "Hand_Written_Digit_Classification.ipynb"
 
 
+@pytest.mark.slow
 def test_run_all_twice_in_the_same_kernel(tmp_path, monkeypatch):
     for name, value in {"EPOCHS": "1", "TRAIN_LIMIT": "2000", "DATA_DIR": str(DATA_DIR),
                         "OWN_DIGITS_DIR": str(tmp_path / "none")}.items():

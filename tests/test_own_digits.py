@@ -118,6 +118,7 @@ MIN_ACCURACY = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_accuracy_on_rerendered_digits(library, trained_model, mnist_test, variant):
     images, labels = mnist_test

@@ -10,6 +10,8 @@ import pytest
 
 from conftest import DATA_DIR, ROOT
 
+pytestmark = pytest.mark.slow
+
 SUBSET, EPOCHS = 6000, 4
 
 # Trains the notebook's recipe on a subset through its library functions; prints epoch events and the result.
@@ -41,8 +43,11 @@ TRAIN_SCRIPT = textwrap.dedent(f"""
 
     with strategy.scope():
         model = nb.build_model()
-        nb.train_model(model, (x_fit, y_fit), validation, {EPOCHS}, 64 * strategy.num_replicas_in_sync, 3e-3, 0,
-                       backup_dir, checkpoint, verbose=0, callbacks=[EpochEvents()])
+        history = nb.train_model(model, (x_fit, y_fit), validation, {EPOCHS}, 64 * strategy.num_replicas_in_sync,
+                                 3e-3, 0, backup_dir, checkpoint, verbose=0, callbacks=[EpochEvents()])
+    print("history", *history.epoch, flush=True)
+    print("seconds", *history.history["seconds"], flush=True)
+    print("val_accuracy", *history.history["val_accuracy"], flush=True)
     predictions = model.predict(nb.prepare_images(x_test[:2000]), batch_size=500, verbose=0).argmax(axis=1)
     print("accuracy", np.mean(predictions == y_test[:2000]), flush=True)
     print("weights", hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest(), flush=True)
@@ -67,6 +72,9 @@ def parse(lines):
         "accuracy": next(float(e[1]) for e in events if e[0] == "accuracy"),
         "weights": next(e[1] for e in events if e[0] == "weights"),
         "replicas": next(int(e[1]) for e in events if e[0] == "replicas"),
+        "history": next([int(x) for x in e[1:]] for e in events if e[0] == "history"),
+        "seconds": next([float(x) for x in e[1:]] for e in events if e[0] == "seconds"),
+        "val_accuracy": next([float(x) for x in e[1:]] for e in events if e[0] == "val_accuracy"),
     }
 
 
@@ -92,6 +100,11 @@ def test_training_resumes_after_sigkill(tmp_path, uninterrupted):
 
     resumed = finish(start(tmp_path))
     assert resumed["begun"] == list(range(2, EPOCHS)), "resumed run repeated finished epochs"
+    # ...and reports the whole run: every epoch's history and time, the killed run's included.
+    assert resumed["history"] == list(range(EPOCHS))
+    assert len(resumed["seconds"]) == EPOCHS and min(resumed["seconds"]) > 0
+    assert resumed["val_accuracy"][:2] == pytest.approx(uninterrupted["val_accuracy"][:2], abs=0.02)
+    assert not list(tmp_path.glob("*history.csv")), "a finished run deletes its history log"
     assert abs(resumed["accuracy"] - uninterrupted["accuracy"]) < 0.015
     assert not (tmp_path / "backup").exists(), "a finished run deletes its backup"
 

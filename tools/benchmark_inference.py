@@ -3,8 +3,10 @@
     python tools/benchmark_inference.py [MODEL_PATH] [--mnist T10K_IMAGES_GZ]
 
 Prints the single-image latency of decode + preprocess + predict for photo-like JPEG and clean
-PNG uploads (200x200), and the throughput of predict_digits on already-decoded arrays and of the
-compiled model call (predict_proba) on preprocessed 28x28 inputs.
+PNG uploads (200x200), the throughput of predict_digits on already-decoded arrays and of the
+compiled model call (predict_proba) on preprocessed 28x28 inputs, and what hostile files cost
+preprocess_digit_image: p50/p99 time and peak extra memory over adversarial shapes it generates
+(extreme aspect ratios, the largest allowed pixel counts, noise, periodic patterns, a PostScript file).
 """
 import argparse
 import io
@@ -67,6 +69,97 @@ def _timed(fn, items):
     return time.perf_counter() - start
 
 
+def adversarial_files(rng):
+    """(name, file bytes) of inputs made to cost as much as the checks allow: at most MAX_FILE_BYTES, at most
+    MAX_FULL_DECODE_PIXELS (MAX_PIXELS for JPEG), sides at most MAX_ASPECT:1; and a few beyond the limits."""
+    def png(array, **options):
+        buffer = io.BytesIO()
+        Image.fromarray(array).save(buffer, format="PNG", **options)
+        return buffer.getvalue()
+
+    def noise(height, width, *channels, dtype=np.uint8):
+        return rng.integers(0, np.iinfo(dtype).max + 1, (height, width, *channels), dtype=dtype)
+
+    budget = library.MAX_FILE_BYTES * 0.98
+    side = int(np.sqrt(library.MAX_FULL_DECODE_PIXELS))
+    long_side = int(np.sqrt(library.MAX_FULL_DECODE_PIXELS * library.MAX_ASPECT)) - library.MAX_ASPECT
+    short_side = -(-long_side // library.MAX_ASPECT)
+    stripes = np.zeros((side, side), np.uint8)
+    stripes[:, ::2] = 255
+    long_stripes = np.zeros((short_side, long_side), np.uint8)
+    long_stripes[::3] = 255
+    checks = (np.indices((side, side)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    grey, rgba, deep = (int(np.sqrt(budget / bytes_per_pixel)) for bytes_per_pixel in (1, 4, 2))
+    jpeg_width = int(np.sqrt(library.MAX_PIXELS * 4 / 3))
+    smooth = np.zeros((jpeg_width * 3 // 4, jpeg_width), np.uint8)
+    smooth[::97] = 255
+    noise_width = int(np.sqrt(budget / 0.7 * 4 / 3))  # a noise JPEG at quality 80 takes about 0.7 byte a pixel
+    return [
+        ("20,000 x 8 PNG (the 253-byte kind)", png(np.zeros((8, 20_000), np.uint8), optimize=True)),
+        ("80,000 x 8 PNG", png(np.zeros((8, 80_000), np.uint8), optimize=True)),
+        (f"{long_side} x {short_side} stripes PNG (longest allowed)", png(long_stripes)),
+        (f"{side} x {side} stripes PNG (most pixels allowed)", png(stripes)),
+        (f"{side} x {side} checkerboard PNG", png(checks)),
+        (f"{grey} x {grey} noise PNG (largest file allowed)", png(noise(grey, grey))),
+        (f"{rgba} x {rgba} RGBA noise PNG", png(noise(rgba, rgba, 4))),
+        (f"{deep} x {deep} 16-bit noise PNG", png(noise(deep, deep, dtype=np.uint16))),
+        (f"{noise_width} x {noise_width * 3 // 4} noise JPEG",
+         encode(noise(noise_width * 3 // 4, noise_width, 3), "JPEG")),
+        (f"{jpeg_width} x {jpeg_width * 3 // 4} lines JPEG (most pixels allowed)", encode(smooth, "JPEG")),
+        ("PostScript named .png", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\nshowpage\n"),
+        ("10,000 x 10,000 PNG header (bomb)", png(np.zeros((10_000, 10_000), np.uint8), optimize=True)),
+        (f"{side + 100} x {side + 100} noise PNG (over the file size limit)", png(noise(side + 100, side + 100))),
+    ]
+
+
+def kib(field):
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(field + ":"))
+
+
+def peak_extra_mib(blob):
+    """Peak memory that preprocessing `blob` adds: in a forked child whose peak-RSS mark is reset first
+    (/proc/self/clear_refs), its peak RSS minus its RSS before the work."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(reader)
+        Path("/proc/self/clear_refs").write_text("5")
+        before = kib("VmRSS")
+        outcome(blob)
+        os.write(writer, str(kib("VmHWM") - before).encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        extra = int(pipe.read() or 0)
+    os.waitpid(pid, 0)
+    return extra / 1024
+
+
+def outcome(blob):
+    try:
+        library.preprocess_digit_image(blob)
+        return "read"
+    except library.DigitImageError as err:
+        return f"refused: {err}"
+
+
+def adversarial_report(rng, repeats):
+    times, peaks = [], []
+    for name, blob in adversarial_files(rng):
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = outcome(blob)
+            seconds.append(time.perf_counter() - start)
+        peaks.append(peak_extra_mib(blob))
+        times += seconds
+        print(f"  {name}, {len(blob):,} bytes: median {np.median(seconds) * 1000:.1f} ms, "
+              f"peak +{peaks[-1]:.0f} MiB, {result[:90]}")
+    p50, p99 = np.percentile(times, [50, 99]) * 1000
+    print(f"adversarial inputs, preprocess_digit_image: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+          f"max {max(times) * 1000:.1f} ms, peak extra memory {max(peaks):.0f} MiB ({len(times)} runs)")
+
+
 def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.processor() or "unknown CPU")
@@ -82,6 +175,7 @@ def main():
                         help="gzipped IDX test images (default: data/mnist/t10k-images-idx3-ubyte.gz)")
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--adversarial-repeats", type=int, default=10)
     args = parser.parse_args()
 
     model = library.load_digit_model(args.model)
@@ -106,6 +200,8 @@ def main():
     rate = throughput(lambda xs: library.predict_proba(model, xs), prepared)
     print(f"batch of {len(prepared)} preprocessed 28x28 inputs, predict_proba (compiled model call): "
           f"{rate:,.0f} images/s")
+    print("hostile inputs (each: median time over the repeats, peak extra memory, outcome):")
+    adversarial_report(rng, args.adversarial_repeats)
 
 
 if __name__ == "__main__":
