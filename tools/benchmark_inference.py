@@ -39,9 +39,9 @@ def photo_like(digit, rng, side=200):
     return np.repeat((np.clip(grey, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2)
 
 
-def encode(array, fmt):
+def encode(array, fmt, **options):
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format=fmt, **({"quality": 80} if fmt == "JPEG" else {}))
+    Image.fromarray(array).save(buffer, format=fmt, **({"quality": 80} if fmt == "JPEG" else {}), **options)
     return buffer.getvalue()
 
 
@@ -73,9 +73,7 @@ def adversarial_files(rng):
     """(name, file bytes) of inputs made to cost as much as the checks allow: at most MAX_FILE_BYTES, at most
     MAX_FULL_DECODE_PIXELS (MAX_PIXELS for JPEG), sides at most MAX_ASPECT:1; and a few beyond the limits."""
     def png(array, **options):
-        buffer = io.BytesIO()
-        Image.fromarray(array).save(buffer, format="PNG", **options)
-        return buffer.getvalue()
+        return encode(array, "PNG", **options)
 
     def noise(height, width, *channels, dtype=np.uint8):
         return rng.integers(0, np.iinfo(dtype).max + 1, (height, width, *channels), dtype=dtype)
