@@ -59,7 +59,7 @@ def main():
             for _ in range(args.rounds):
                 for digit, variant in VARIANTS:
                     time.sleep(1)  # let a late answer to the previous digit arrive before Clear
-                    page.get_by_role("button", name="Clear", exact=True).click()
+                    page.locator("#sketch").get_by_role("button", name="Clear").click()
                     page.locator(ANSWER).wait_for(state="detached")
                     draw_digit(page, digit, **variant)
                     page.wait_for_function("() => window.__answer.shown !== null")

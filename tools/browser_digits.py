@@ -33,8 +33,10 @@ VARIANTS = [(digit, dict()) for digit in range(10)] + [
     (digit, dict(scale=0.55, dx=0.25 * (-1) ** digit, dy=0.2, slant=0.25)) for digit in range(10)]
 
 
-def draw_digit(page, digit, selector="#sketch canvas", scale=0.8, dx=0.0, dy=0.0, slant=0.0, steps=3):
-    """Draw `digit` on the canvas with the mouse; returns after the last mouse-up."""
+def draw_digit(page, digit, selector="#sketch canvas", scale=0.8, dx=0.0, dy=0.0, slant=0.0, steps=3,
+               pause_s=0.4):
+    """Draw `digit` on the canvas with the mouse, pausing between strokes as people do (so that the
+    answer to a stroke arrives before the next one ends); returns after the last mouse-up."""
     box = page.locator(selector).first.bounding_box()
     half = min(box["width"], box["height"]) / 2
     cx, cy = box["x"] + box["width"] / 2 + dx * half, box["y"] + box["height"] / 2 + dy * half
@@ -42,7 +44,9 @@ def draw_digit(page, digit, selector="#sketch canvas", scale=0.8, dx=0.0, dy=0.0
     def point(x, y):
         return cx + (x - slant * y) * scale * half, cy + y * scale * half
 
-    for stroke in STROKES[digit]:
+    for i, stroke in enumerate(STROKES[digit]):
+        if i:
+            page.wait_for_timeout(pause_s * 1000)
         page.mouse.move(*point(*stroke[0]))
         page.mouse.down()
         for x, y in stroke[1:]:
@@ -50,15 +54,18 @@ def draw_digit(page, digit, selector="#sketch canvas", scale=0.8, dx=0.0, dy=0.0
         page.mouse.up()
 
 
-# In the page: the time of the last mouse-up, and of the first change of the answer after it.
+# In the page: the time of the last mouse-up, and of the first new answer on screen after it.
 WATCH_ANSWER_JS = """() => {
-  window.__answer = {stroke_end: null, shown: null};
-  document.addEventListener("pointerup", () => { window.__answer = {stroke_end: performance.now(), shown: null}; },
-                            {capture: true});
-  new MutationObserver((records) => {
-    const a = window.__answer, prediction = document.querySelector("#prediction");
-    if (a.stroke_end === null || a.shown !== null || !prediction) return;
-    if (records.some((r) => prediction.contains(r.target))
-        && prediction.querySelector("[data-testid='label-output-value']")) a.shown = performance.now();
-  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+  const text = () => [...document.querySelectorAll(
+    "#prediction [data-testid='label-output-value'], #prediction [data-testid$='-confidence-set']")]
+    .map((e) => e.textContent).join("|");  // the answer, not the status timer beside it
+  window.__answer = {stroke_end: null, before: null, shown: null};
+  document.addEventListener("pointerup", () => {
+    window.__answer = {stroke_end: performance.now(), before: text(), shown: null};
+  }, {capture: true});
+  new MutationObserver(() => {
+    const a = window.__answer;
+    if (a.stroke_end !== null && a.shown === null && text() !== a.before
+        && document.querySelector("#prediction [data-testid='label-output-value']")) a.shown = performance.now();
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
