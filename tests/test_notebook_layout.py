@@ -57,3 +57,9 @@ def test_committed_outputs_have_no_log_chatter():
         for output in cell.get("outputs", []):
             text = "".join(output.get("text", ""))
             assert not LOG_LINE.search(text), (_source(cell).splitlines()[0], text[:200])
+
+
+def test_code_lines_fit_in_100_characters():
+    long = [(_source(cell).splitlines()[0], line) for cell in CODE
+            for line in _source(cell).splitlines() if len(line) > 100]
+    assert not long, long
