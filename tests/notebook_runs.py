@@ -1,4 +1,5 @@
 """Execute the notebook in a kernel, the way Colab or Jupyter would, on a copy in a folder of the test's own."""
+import re
 import shutil
 
 import nbformat
@@ -24,6 +25,10 @@ def execute_copy(folder, monkeypatch, env):
 
 
 def cell_text(notebook, source_start):
-    """All text output of the one code cell whose source starts with `source_start`."""
-    [cell] = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.startswith(source_start)]
+    """All text output of the one code cell whose source starts with `source_start` (after its
+    `# @title` line, if it has one)."""
+    def code(cell):
+        return re.sub(r"\A# @title .*\n", "", cell.source)
+
+    [cell] = [cell for cell in notebook.cells if cell.cell_type == "code" and code(cell).startswith(source_start)]
     return "".join(output.get("text", "") + output.get("data", {}).get("text/plain", "") for output in cell.outputs)
