@@ -1,7 +1,6 @@
 """End to end: the Gradio demo driven in headless Chromium, and called through gradio_client."""
 import os
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -9,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tools.browser_digits import CHROMIUM, CHROMIUM_ARGS, draw_digit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 TIMEOUT_S = 30  # every wait below is bounded by this
+expect.set_options(timeout=TIMEOUT_S * 1000)
 # Where the screenshots the README shows are written: a temporary folder unless asked, so that tests
 # never change tracked files (`APP_SCREENSHOTS=images pytest tests/test_app_browser.py` refreshes them).
 SCREENSHOTS = Path(os.environ.get("APP_SCREENSHOTS") or tempfile.mkdtemp(prefix="app_screenshots_"))
@@ -21,16 +22,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="needs Debian's Chromium: apt-get install -y chromium")]
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def demo(library, trained_model):
     app = library.build_demo(trained_model)
-    library.launch_demo(app, server_port=_free_port())
+    library.launch_demo(app)  # Gradio takes the first free port from 7860
     try:
         yield app
     finally:
@@ -84,8 +79,6 @@ ANSWER = "#prediction [data-testid='label-output-value']"
 
 def _answer(page, digit):
     """Wait for `digit` to be the answer on screen; returns its confidence in percent."""
-    from playwright.sync_api import expect
-
     expect(page.locator(ANSWER)).to_have_text(str(digit), timeout=TIMEOUT_S * 1000)
     top = page.locator("#prediction [data-testid$='-confidence-set']").first.inner_text()
     return float(top.split()[-1].rstrip("%"))
@@ -93,8 +86,6 @@ def _answer(page, digit):
 
 def _clear(page):
     """Press Clear and wait until the answer is gone (the pad may still be answering a late stroke)."""
-    from playwright.sync_api import expect
-
     time.sleep(1)  # a stroke's answer still on its way would arrive after the clear
     page.locator("#sketch").get_by_role("button", name="Clear", exact=True).click()
     expect(page.locator(ANSWER)).to_have_count(0, timeout=TIMEOUT_S * 1000)
@@ -102,8 +93,7 @@ def _clear(page):
 
 def _upload(page, path):
     """Put a file into the Upload tab's box, replacing any earlier one."""
-    from playwright.sync_api import expect
-
+    time.sleep(1)  # a drawing's answer still on its way would arrive after the upload's
     page.get_by_role("tab", name="Upload").click()
     clear = page.locator("#upload button[aria-label='Clear']")
     if clear.count():
@@ -129,15 +119,13 @@ def test_draw_at_once_with_a_digit_pad(page, library):
     assert tools == ["Brush", "Eraser", "Undo", "Clear"], tools
     draw_digit(page, 7)
     assert _answer(page, 7) >= 99
-    assert page.locator("#prediction [data-testid$='-confidence-set']").count() == 10  # bars for all digits
-    assert page.locator("#model-input img").is_visible()
+    expect(page.locator("#prediction [data-testid$='-confidence-set']")).to_have_count(10)  # all digits
+    expect(page.locator("#model-input img")).to_be_visible()
     page.screenshot(path=SCREENSHOTS / "app_desktop.png")
 
 
 def test_undo_and_eraser(page):
     """Undo takes the last stroke back (an empty pad has no answer); the eraser rubs ink out."""
-    from playwright.sync_api import expect
-
     _clear(page)
     draw_digit(page, 1)
     _answer(page, 1)
@@ -156,7 +144,7 @@ def test_undo_and_eraser(page):
 
 def test_clear_keeps_the_brush_and_clears_the_answer(page):
     _clear(page)
-    assert not page.locator("#model-input img").count()
+    expect(page.locator("#model-input img")).to_have_count(0)
     draw_digit(page, 3)
     assert _answer(page, 3) >= 90
     _clear(page)
@@ -168,13 +156,11 @@ def test_upload_shows_the_picture_and_answers(page, files):
     digit, label, _ = files
     _upload(page, digit)
     _answer(page, label)
-    assert page.locator("#preview img").is_visible()
-    assert page.locator("#model-input img").is_visible()
+    expect(page.locator("#preview img")).to_be_visible()  # images load after the answer shows
+    expect(page.locator("#model-input img")).to_be_visible()
 
 
 def test_error_stays_readable_until_the_next_input(page, files):
-    from playwright.sync_api import expect
-
     digit, label, text = files
     _upload(page, text)
     message = page.locator("#message")

@@ -8,7 +8,6 @@ the answer on screen, then p50/p95 over all of them. The server's own share (dec
 predict) is printed beside it. Needs Chromium: apt-get install -y chromium.
 """
 import argparse
-import socket
 import time
 
 import numpy as np
@@ -17,12 +16,6 @@ from tools.benchmark_inference import library, machine
 from tools.browser_digits import CHROMIUM, CHROMIUM_ARGS, VARIANTS, WATCH_ANSWER_JS, draw_digit
 
 ANSWER = "#prediction [data-testid='label-output-value']"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main():
@@ -44,7 +37,7 @@ def main():
 
     library.preprocess_digit_image = timed_preprocess
     demo = library.build_demo(library.load_digit_model(args.model))
-    url = library.launch_demo(demo, server_port=free_port(), quiet=True)
+    url = library.launch_demo(demo, quiet=True)
     print(machine())
     latencies, right = [], 0
     try:
