@@ -17,7 +17,7 @@ DATA_DIR = ROOT / "data" / "mnist"
 
 @pytest.fixture(scope="session")
 def library():
-    """The functions defined in the notebook's `library` cells."""
+    """The functions defined in the notebook's `library` cells, and the settings of its Parameters cell."""
     return load_notebook_library()
 
 

@@ -114,7 +114,7 @@ def test_model_saved_by_the_newest_keras_loads_in_colabs(tmp_path):
         from tools.notebook_library import load_notebook_library
         nb = load_notebook_library()
         nb.keras.utils.set_random_seed(0)
-        model = nb.portable_copy(nb.build_model(dtype="mixed_bfloat16"))  # as the notebook's save step does
+        model = nb.portable_copy(nb.build_model(**nb.ARCHITECTURE, dtype="mixed_bfloat16"))  # as the notebook's save step does
         images = nb.np.random.default_rng(0).random((8, 28, 28, 1), dtype="float32")
         nb.np.save(sys.argv[1] + "/expected.npy", model.predict(images, verbose=0))
         nb.np.save(sys.argv[1] + "/images.npy", images)

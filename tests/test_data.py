@@ -6,9 +6,16 @@ import zipfile
 import numpy as np
 import pytest
 
-from tools.fetch_mnist import write_idx
+from tools.fetch_mnist import IDX_FILES, write_idx
+from tools.notebook_library import load_notebook_library
 
-NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+IDX_STEMS = load_notebook_library(tags=("library",)).IDX_STEMS
+NAMES = [name for names in IDX_STEMS.values() for name in names]
+
+
+def test_the_tool_writes_the_files_the_notebook_reads():
+    """The notebook is self-contained, so the file names stand in the notebook and in the tool: they must agree."""
+    assert {split: tuple(f"{stem}.gz" for stem in stems) for split, stems in IDX_STEMS.items()} == IDX_FILES
 
 
 def small_mnist(n_train=12, n_test=5, seed=0):

@@ -5,7 +5,7 @@ import numpy as np
 def test_average_models_is_the_mean_of_the_members_and_survives_h5(library, tmp_path):
     keras = library.keras
     keras.utils.set_random_seed(7)
-    members = [library.build_model(name=f"mnist_cnn_{index}") for index in range(3)]
+    members = [library.build_model(**library.ARCHITECTURE, name=f"mnist_cnn_{index}") for index in range(3)]
     ensemble = library.average_models(members)
     images = np.random.default_rng(0).random((16, 28, 28, 1), dtype=np.float32)
 
@@ -19,5 +19,5 @@ def test_average_models_is_the_mean_of_the_members_and_survives_h5(library, tmp_
 
 
 def test_a_single_model_is_not_wrapped(library):
-    model = library.build_model()
+    model = library.build_model(**library.ARCHITECTURE)
     assert library.average_models([model]) is model

@@ -28,7 +28,13 @@ CPU = []
 ])
 def test_precision_and_preset_for_the_hardware(library, accelerators, precision, preset):
     assert library.choose_precision(accelerators, cpu_flags="fpu sse avx2 fma") == precision
-    assert library.choose_preset(accelerators) == preset
+    assert library.choose_preset("auto", accelerators) == preset
+
+
+def test_a_requested_preset_wins_and_an_unknown_one_is_refused(library):
+    assert library.choose_preset("cpu", H100) == "cpu"
+    with pytest.raises(ValueError, match="unknown PRESET 'fast'"):
+        library.choose_preset("fast", H100)
 
 
 def test_cpus_with_bfloat16_instructions_compute_in_bfloat16(library):
@@ -65,9 +71,11 @@ def test_jax_data_parallel_over_all_local_devices(tmp_path):
         images = nb.np.random.default_rng(0).random((512, 28, 28, 1), dtype="float32")
         labels = nb.keras.utils.to_categorical(nb.np.arange(512) % 10, 10)
         with strategy.scope():
-            model = nb.build_model()
-            nb.train_model(model, (images, labels), (images[:64], labels[:64]), 1, 64, 1e-3, 0,
-                           sys.argv[1] + "/backup", sys.argv[1] + "/best.weights.h5", verbose=0)
+            (model,), _ = nb.train_ensemble(
+                (images, labels), (images[:64], labels[:64]), strategy, ensemble_size=1,
+                architecture=nb.ARCHITECTURE, seed=0, batch_size=64, learning_rate=1e-3, epochs=1,
+                label_smoothing=0.1, max_shift=0.1, max_rotation=0.03, backup_dir=sys.argv[1] + "/backup",
+                checkpoint_path=sys.argv[1] + "/best.weights.h5", verbose=0)
         print(nb.BACKEND, type(strategy).__name__, strategy.num_replicas_in_sync,
               len(model.weights[0].value.sharding.device_set))
     """)
@@ -87,9 +95,11 @@ def test_mixed_float16_training_on_cpu(library, mnist, tmp_path):
     keras.utils.set_random_seed(0)
     # float16 is slow on a CPU (no fast float16 units): a narrower model of the same layers, on a subset
     (x_fit, y_fit), validation = library.split_train_validation(x[:3000], y[:3000], 0.1, 0)
-    model = library.build_model(filters=(8, 16, 32), dense_units=64, dtype="mixed_float16")
-    history = library.train_model(model, (x_fit, y_fit), validation, 2, 64, 3e-3, 0, tmp_path / "backup",
-                                  tmp_path / "best.weights.h5", precision="mixed_float16", verbose=0)
+    model = library.build_model(filters=(8, 16, 32), kernel_size=3, dense_units=64, dropout=0.4, dtype="mixed_float16")
+    history = library.train_model(model, (x_fit, y_fit), validation, epochs=2, batch_size=64, learning_rate=3e-3,
+                                  label_smoothing=0.1, max_shift=0.1, max_rotation=0.03, seed=0,
+                                  backup_dir=tmp_path / "backup", checkpoint_path=tmp_path / "best.weights.h5",
+                                  precision="mixed_float16", verbose=0)
     assert isinstance(history.model.optimizer, keras.optimizers.LossScaleOptimizer)
     assert model.layers[1].compute_dtype == "float16"
     saved = library.portable_copy(model)

@@ -63,3 +63,14 @@ def test_code_lines_fit_in_100_characters():
     long = [(_source(cell).splitlines()[0], line) for cell in CODE
             for line in _source(cell).splitlines() if len(line) > 100]
     assert not long, long
+
+
+def test_no_function_is_longer_than_40_lines():
+    import ast
+    source = "\n".join(_source(cell) for cell in CODE)
+    # IPython magics (%pip) are not Python: an indented `pass` keeps the parse
+    source = re.sub(r"^(\s*)%.*$", r"\1pass", source, flags=re.M)
+    functions = [node for node in ast.walk(ast.parse(source)) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    assert len(functions) > 50
+    long = {node.name: node.end_lineno - node.lineno + 1 for node in functions if node.end_lineno - node.lineno >= 40}
+    assert not long, long

@@ -41,10 +41,11 @@ TRAIN_SCRIPT = textwrap.dedent(f"""
         def on_epoch_end(self, epoch, logs=None):
             print("end", epoch, flush=True)
 
-    with strategy.scope():
-        model = nb.build_model()
-        history = nb.train_model(model, (x_fit, y_fit), validation, {EPOCHS}, 64 * strategy.num_replicas_in_sync,
-                                 3e-3, 0, backup_dir, checkpoint, verbose=0, callbacks=[EpochEvents()])
+    (model,), (history,) = nb.train_ensemble(
+        (x_fit, y_fit), validation, strategy, ensemble_size=1, architecture=nb.ARCHITECTURE, seed=0,
+        batch_size=64, learning_rate=3e-3, epochs={EPOCHS}, label_smoothing=nb.LABEL_SMOOTHING,
+        max_shift=nb.MAX_SHIFT, max_rotation=nb.MAX_ROTATION, backup_dir=backup_dir, checkpoint_path=checkpoint,
+        verbose=0, callbacks=[EpochEvents()])
     print("history", *history.epoch, flush=True)
     print("seconds", *history.history["seconds"], flush=True)
     print("val_accuracy", *history.history["val_accuracy"], flush=True)
@@ -96,7 +97,7 @@ def test_training_resumes_after_sigkill(tmp_path, uninterrupted):
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert "end 1\n" in seen, "".join(seen)
-    assert (tmp_path / "backup").is_dir()
+    assert (tmp_path / "backup" / "mnist_cnn").is_dir()
 
     resumed = finish(start(tmp_path))
     assert resumed["begun"] == list(range(2, EPOCHS)), "resumed run repeated finished epochs"
@@ -104,9 +105,9 @@ def test_training_resumes_after_sigkill(tmp_path, uninterrupted):
     assert resumed["history"] == list(range(EPOCHS))
     assert len(resumed["seconds"]) == EPOCHS and min(resumed["seconds"]) > 0
     assert resumed["val_accuracy"][:2] == pytest.approx(uninterrupted["val_accuracy"][:2], abs=0.02)
-    assert not list(tmp_path.glob("*history.csv")), "a finished run deletes its history log"
+    assert not list(tmp_path.rglob("*history.csv")), "a finished run deletes its history log"
     assert abs(resumed["accuracy"] - uninterrupted["accuracy"]) < 0.015
-    assert not (tmp_path / "backup").exists(), "a finished run deletes its backup"
+    assert not (tmp_path / "backup" / "mnist_cnn").exists(), "a finished run deletes its backup"
 
 
 def test_deterministic_reruns_give_identical_weights(tmp_path):

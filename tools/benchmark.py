@@ -12,9 +12,7 @@ the notebook itself never looks at the test set before its final evaluation. For
 curve runs on through its members, each epoch scored with the members trained so far.
 """
 import argparse
-import importlib
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -25,29 +23,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
+from tools.machine import describe_machine  # noqa: E402
 from tools.notebook_library import load_notebook_library  # noqa: E402
 
-nb = load_notebook_library(tags=("library", "parameters"))
+nb = load_notebook_library()
 keras = nb.keras
 TARGET = 0.99
 
 
 class TestAccuracyCurve(keras.callbacks.Callback):
-    """Records training seconds (evaluation excluded) and test accuracy after every epoch of `model`.
+    """Records training seconds (evaluation excluded) and test accuracy after every epoch.
 
-    For an ensemble, one curve follows all members in turn: after `add_member()` the clock carries on and the
-    accuracy is that of the finished members' probabilities averaged with the current model's."""
+    For an ensemble, one curve follows all members in turn: when the next member starts training the clock
+    carries on and the accuracy is that of the finished members' probabilities averaged with the current one's."""
 
-    def __init__(self, model, x_test, y_test):
+    def __init__(self, x_test, y_test):
         super().__init__()
-        self.tracked, self.x_test, self.y_test = model, x_test, y_test
+        self.x_test, self.y_test = x_test, y_test
         self.seconds, self.accuracy = [], []
-        self.finished_probabilities, self.finished = 0.0, 0
+        self.tracked, self.finished_probabilities, self.finished = None, 0.0, 0
 
-    def add_member(self, model):
-        self.finished_probabilities = self.finished_probabilities + self.tracked.predict(self.x_test, batch_size=1000, verbose=0)
-        self.finished += 1
-        self.tracked = model
+    def on_train_begin(self, logs=None):
+        if self.tracked is not None:  # the next member of an ensemble
+            self.finished_probabilities = self.finished_probabilities + self.tracked.predict(self.x_test, batch_size=1000, verbose=0)
+            self.finished += 1
+        self.tracked = self.model
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.perf_counter()
@@ -61,15 +61,11 @@ class TestAccuracyCurve(keras.callbacks.Callback):
               + (f" ({self.finished + 1} models)" if self.finished else ""), flush=True)
 
 
-def test_accuracy(model, x_test, y_test):
-    return float(np.mean(model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1) == y_test))
-
-
 def reference_run(data, seed, epochs=15):
     """keras-io examples/vision/mnist_convnet.py, as published."""
     (x_train, y_train), (x_test, y_test) = data
     keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
+    nb.fix_seeds(seed, nb.DETERMINISTIC)
     model = keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
         keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
@@ -81,32 +77,31 @@ def reference_run(data, seed, epochs=15):
         keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    curve = TestAccuracyCurve(model, nb.prepare_images(x_test), y_test)
+    curve = TestAccuracyCurve(nb.prepare_images(x_test), y_test)
     model.fit(nb.prepare_images(x_train), keras.utils.to_categorical(y_train, 10), batch_size=128, epochs=epochs,
               validation_split=0.1, callbacks=[curve], verbose=0)
     return model, curve, curve.accuracy[-1]
 
 
 def notebook_run(data, seed, epochs, ensemble_size):
-    """The notebook's model(s) and recipe with its parameters, through its own library functions."""
+    """The notebook's model(s) and recipe with its parameters, trained by its own train_ensemble()."""
     (x_train, y_train), (x_test, y_test) = data
     keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
+    nb.fix_seeds(seed, nb.DETERMINISTIC)
     (x_fit, y_fit), validation = nb.split_train_validation(x_train, y_train, nb.VALIDATION_FRACTION, seed)
-    precision = nb.choose_precision(nb.list_accelerators()) if nb.PRECISION == "auto" else nb.PRECISION
-    x_eval, members, curve = nb.prepare_images(x_test), [], None
-    for index in range(ensemble_size):
-        keras.utils.set_random_seed(seed + index)
-        members.append(nb.build_model(dtype=precision, name=f"mnist_cnn_{index}"))
-        if curve:
-            curve.add_member(members[-1])
-        else:
-            curve = TestAccuracyCurve(members[-1], x_eval, y_test)
-        with tempfile.TemporaryDirectory() as scratch:
-            nb.train_model(members[-1], (x_fit, y_fit), validation, epochs, nb.BATCH_SIZE, nb.LEARNING_RATE, seed + index,
-                           f"{scratch}/backup", f"{scratch}/best.weights.h5", precision, verbose=0, callbacks=[curve])
+    accelerators = nb.list_accelerators()
+    precision = nb.choose_precision(accelerators) if nb.PRECISION == "auto" else nb.PRECISION
+    curve = TestAccuracyCurve(nb.prepare_images(x_test), y_test)
+    with tempfile.TemporaryDirectory() as scratch:
+        members, _ = nb.train_ensemble(
+            (x_fit, y_fit), validation, nb.choose_strategy(accelerators), ensemble_size=ensemble_size,
+            architecture=nb.ARCHITECTURE, seed=seed, batch_size=nb.BATCH_SIZE, learning_rate=nb.LEARNING_RATE,
+            backup_dir=f"{scratch}/backup", precision=precision, epochs=epochs, label_smoothing=nb.LABEL_SMOOTHING,
+            max_shift=nb.MAX_SHIFT, max_rotation=nb.MAX_ROTATION, checkpoint_path=f"{scratch}/best.weights.h5",
+            verbose=0, callbacks=[curve])
     final_model = nb.average_models([nb.portable_copy(member) for member in members])  # best-on-validation weights
-    return final_model, curve, test_accuracy(final_model, x_eval, y_test)
+    probabilities = final_model.predict(curve.x_test, batch_size=1000, verbose=0)
+    return final_model, curve, float(np.mean(probabilities.argmax(axis=1) == y_test))
 
 
 def summarize(name, model, curve, final):
@@ -114,14 +109,6 @@ def summarize(name, model, curve, final):
     print(f"  {name}: {model.count_params():,} parameters, {len(curve.seconds)} epochs, "
           f"{reached:.1f} s to {TARGET:.1%}, {curve.seconds[-1]:.1f} s training, final test accuracy {final:.2%}")
     return {"to_target": reached, "seconds": curve.seconds[-1], "accuracy": final, "error": 1 - final}
-
-
-def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
-    backend = keras.backend.backend()
-    return (f"{cpu}, {os.cpu_count()} cores, {nb.describe_device(nb.list_accelerators())}, "
-            f"Keras {keras.__version__} on {backend} {importlib.import_module(backend).__version__}")
 
 
 def mean_std(values):
@@ -135,7 +122,7 @@ def main(argv=None):
     parser.add_argument("--ensemble-size", type=int, default=nb.ENSEMBLE_SIZE, help="models in the notebook's ensemble (default: the notebook's)")
     parser.add_argument("--data", default=nb.DATA_DIR, help="offline MNIST folder (default: data/mnist)")
     args = parser.parse_args(argv)
-    print(f"Machine: {machine()}")
+    print(f"Machine: {describe_machine(nb)}")
     data = nb.load_mnist(nb.IDX_PATH, args.data)
     results = {"reference": [], "notebook": []}
     for seed in range(nb.SEED, nb.SEED + args.seeds):

@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 
-from tools.benchmark_inference import library, machine
+from tools.benchmark_inference import library
+from tools.machine import describe_machine
 from tools.browser_digits import CHROMIUM, CHROMIUM_ARGS, VARIANTS, WATCH_ANSWER_JS, draw_digit
 
 ANSWER = "#prediction [data-testid='label-output-value']"
@@ -38,7 +39,7 @@ def main():
     library.preprocess_digit_image = timed_preprocess
     demo = library.build_demo(library.load_digit_model(args.model))
     url = library.launch_demo(demo, quiet=True)
-    print(machine())
+    print(describe_machine(library))
     latencies, right = [], 0
     try:
         with sync_playwright() as playwright:

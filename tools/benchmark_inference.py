@@ -11,7 +11,6 @@ preprocess_digit_image: p50/p99 time and peak extra memory over adversarial shap
 import argparse
 import io
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -20,23 +19,14 @@ import numpy as np
 from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 
-import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.machine import describe_machine  # noqa: E402
 from tools.notebook_library import load_notebook_library  # noqa: E402
 
 library = load_notebook_library()  # the notebook's own preprocessing and prediction functions
-
-
-def photo_like(digit, rng, side=200):
-    """Dark pencil on grey paper under uneven light, with sensor noise (uint8 RGB)."""
-    ink = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC)) / 255
-    v, u = np.mgrid[-1:1:side * 1j, -1:1:side * 1j]
-    light = 0.8 + 0.2 * u * rng.uniform(-1, 1) - 0.1 * (u * u + v * v)
-    grey = rng.uniform(0.7, 0.9) * (1 - 0.7 * ink) * light + rng.normal(0, 0.02, ink.shape)
-    return np.repeat((np.clip(grey, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2)
+MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist" / f"{library.IDX_STEMS['test'][0]}.gz"
 
 
 def encode(array, fmt, **options):
@@ -158,14 +148,6 @@ def adversarial_report(rng, repeats):
           f"max {max(times) * 1000:.1f} ms, peak extra memory {max(peaks):.0f} MiB ({len(times)} runs)")
 
 
-def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
-    cores = len(os.sched_getaffinity(0))
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"{cpu}; {cores} cores usable; load average {load}; TensorFlow {tf.__version__}"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", nargs="?", default="mnist_model.h5")
@@ -179,19 +161,20 @@ def main():
     model = library.load_digit_model(args.model)
     rng = np.random.default_rng(0)
     digits = library.read_idx(args.mnist.read_bytes(), args.mnist.name)[:args.batch]
-    photos = [photo_like(d, rng) for d in digits]
+    photos = [library.photo_like(np.asarray(Image.fromarray(d).resize((200, 200), Image.Resampling.BICUBIC)) / 255, rng)
+              for d in digits]  # the notebook's photo-like rendering
     jpegs = [encode(p, "JPEG") for p in photos[:100]]
     pngs = [encode(255 - np.asarray(Image.fromarray(d).resize((200, 200))), "PNG")
             for d in digits[:100]]
     prepared = np.stack([library.preprocess_digit_image(d) for d in digits])
 
-    print(f"machine: {machine()}")
+    print(f"machine: {describe_machine(library)}")
     print(f"model: {args.model} ({model.count_params():,} parameters)")
     for name, blobs in (("photo-like 200x200 JPEG", jpegs), ("clean 200x200 PNG", pngs)):
         p50, p95 = latency_ms(model, blobs, args.runs)
         print(f"single image, {name}: decode+preprocess+predict p50 {p50:.2f} ms, "
               f"p95 {p95:.2f} ms ({args.runs} runs)")
-    for name, items in (("decoded 200x200 RGB photo arrays", photos),
+    for name, items in (("decoded 200x200 grey photo arrays", photos),
                         ("decoded 28x28 MNIST arrays", list(digits))):
         rate = throughput(lambda xs: library.predict_digits(model, xs), items)
         print(f"batch of {len(items)} {name}, predict_digits: {rate:,.0f} images/s")

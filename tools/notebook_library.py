@@ -1,10 +1,11 @@
-"""Load the functions the notebook defines in its cells tagged `library`, without running the rest.
+"""Load the functions the notebook defines in its cells tagged `library`, and the settings of its
+Parameters cell, without running the rest.
 
 Tests and benchmarks use this so they exercise the notebook's own code, not a copy:
 
     from tools.notebook_library import load_notebook_library
     nb = load_notebook_library()
-    model = nb.build_model()
+    model = nb.build_model(**nb.ARCHITECTURE)
 """
 import json
 import linecache
@@ -25,8 +26,9 @@ def tagged_source(notebook=NOTEBOOK, tags=("library",)) -> str:
     )
 
 
-def load_notebook_library(notebook=NOTEBOOK, tags=("library",)) -> types.ModuleType:
-    """Run the `library` cells (and, with tags=("library", "parameters"), the defaults) in a fresh module."""
+def load_notebook_library(notebook=NOTEBOOK, tags=("library", "parameters")) -> types.ModuleType:
+    """Run the `library` cells and the Parameters cell (MNIST_<NAME> overrides apply) in a fresh module;
+    tags=("library",): the functions alone."""
     source, filename = tagged_source(notebook, tags), f"{Path(notebook).name}{list(tags)}"
     # AutoGraph converts functions by reading their source and module: make both findable.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
