@@ -25,7 +25,7 @@ latest-env: $(LATEST_VENV)/.installed
 
 $(LATEST_VENV)/.installed:
 	$(PYTHON) -m venv $(LATEST_VENV)
-	$(LATEST_VENV)/bin/pip install --quiet --upgrade pip tensorflow keras h5py matplotlib scikit-learn scipy pillow
+	$(LATEST_VENV)/bin/pip install --quiet --upgrade pip tensorflow keras h5py matplotlib scikit-learn scikit-image scipy pillow
 	touch $@
 
 data: setup
