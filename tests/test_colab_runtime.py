@@ -65,7 +65,7 @@ def test_notebook_on_jax_without_tensorflow(tmp_path, monkeypatch, mnist_zip, li
         "PYTHONPATH": python_path(ROOT / "tests" / "no_tensorflow")})
 
     assert ", jax " in cell_text(notebook, 'print(f"Python')
-    assert "Op determinism skipped" in cell_text(notebook, "keras.utils.set_random_seed(SEED)")
+    assert "Op determinism skipped" in cell_text(notebook, "fix_seeds(SEED, DETERMINISTIC)")
     assert "export skipped" in cell_text(notebook, 'if BACKEND == "tensorflow":\n    export_savedmodel')
     metrics = json.loads((folder / "mnist_metrics.json").read_text())
     assert metrics["backend"].startswith("jax ")
