@@ -27,19 +27,23 @@ CPU = []
     (CPU, "float32", "cpu"),
 ])
 def test_precision_and_preset_for_the_hardware(library, accelerators, precision, preset):
-    assert library.choose_precision(accelerators, cpu_flags="fpu sse avx2 fma") == precision
+    assert library.choose_precision("auto", accelerators, cpu_flags="fpu sse avx2 fma") == precision
     assert library.choose_preset("auto", accelerators) == preset
 
 
-def test_a_requested_preset_wins_and_an_unknown_one_is_refused(library):
+def test_a_requested_preset_or_precision_wins_and_an_unknown_one_is_refused(library):
     assert library.choose_preset("cpu", H100) == "cpu"
     with pytest.raises(ValueError, match="unknown PRESET 'fast'"):
         library.choose_preset("fast", H100)
+    assert library.choose_precision("float32", H100) == "float32"
+    assert library.choose_precision("mixed_float16", CPU) == "mixed_float16"
+    with pytest.raises(ValueError, match="unknown PRECISION 'float16'"):
+        library.choose_precision("float16", H100)
 
 
 def test_cpus_with_bfloat16_instructions_compute_in_bfloat16(library):
-    assert library.choose_precision(CPU, cpu_flags="avx2 avx512f avx512_bf16") == "mixed_bfloat16"
-    assert library.choose_precision(CPU, cpu_flags="avx2 amx_bf16") == "mixed_bfloat16"
+    assert library.choose_precision("auto", CPU, cpu_flags="avx2 avx512f avx512_bf16") == "mixed_bfloat16"
+    assert library.choose_precision("auto", CPU, cpu_flags="avx2 amx_bf16") == "mixed_bfloat16"
 
 
 def test_devices_are_described_and_timed(library):

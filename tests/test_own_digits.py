@@ -321,8 +321,10 @@ def test_load_digit_model_errors(library, tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
         library.load_digit_model(tmp_path / "missing.keras")
     broken = _write(tmp_path, "broken.keras", b"this is not a zip archive")
-    with pytest.raises(library.ModelFileError, match="could not load") as caught:
+    with pytest.raises(library.ModelFileError, match="could not load"):
         library.load_digit_model(broken)
+    with pytest.raises(library.ModelFileError, match="nor its weights into this notebook's architecture"):
+        library.load_digit_model(broken, library.ARCHITECTURE)
     import keras
 
     not_a_digit_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])

@@ -90,7 +90,7 @@ def notebook_run(data, seed, epochs, ensemble_size):
     nb.fix_seeds(seed, nb.DETERMINISTIC)
     (x_fit, y_fit), validation = nb.split_train_validation(x_train, y_train, nb.VALIDATION_FRACTION, seed)
     accelerators = nb.list_accelerators()
-    precision = nb.choose_precision(accelerators) if nb.PRECISION == "auto" else nb.PRECISION
+    precision = nb.choose_precision(nb.PRECISION, accelerators)
     curve = TestAccuracyCurve(nb.prepare_images(x_test), y_test)
     with tempfile.TemporaryDirectory() as scratch:
         members, _ = nb.train_ensemble(
