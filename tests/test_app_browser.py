@@ -99,7 +99,9 @@ def _upload(page, path):
     if clear.count():
         clear.click()
     page.locator("#upload input[type=file]").set_input_files(str(path))
-    expect(page.locator("#upload")).to_contain_text(path.name)  # upload finished
+    # Finished once the server's copy is linked. The name is no sign: the finished row's text reads
+    # "digit .png" (stem and extension in separate spans)
+    expect(page.locator(f"#upload a[href$='/{path.name}']")).to_be_visible()
 
 
 def test_serves_on_localhost_with_upload_cap(demo, library):
