@@ -19,7 +19,7 @@ def _upscale(digit, side):
 
 def _png(array):
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
+    Image.fromarray(array).save(buffer, format="PNG", compress_level=1)  # lossless, whatever the level
     return buffer.getvalue()
 
 
