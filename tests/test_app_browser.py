@@ -263,3 +263,75 @@ def test_a_slow_request_does_not_stall_the_others(app_url, files, library, monke
     assert answer["label"] == str(label)
     assert waited < slow_seconds / 2, f"a normal request waited {waited:.1f} s behind slow ones"
     assert [job.result(timeout=TIMEOUT_S)["label"] for job in slow_jobs] == [str(label)] * 2
+
+
+def _client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S})
+
+
+def test_predict_drawing_reads_its_files_through_the_project_checks(app_url, files, tmp_path, monkeypatch):
+    """Gradio's Sketchpad would open whatever arrives with every Pillow format: an EPS (Ghostscript), a
+    169-megapixel PNG of 164 KB, eight layers of 36 megapixels. The endpoint reads the files itself."""
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+    from PIL import EpsImagePlugin
+
+    from test_isolated_decoding import huge_png
+
+    def ghostscript(*args, **kwargs):
+        pytest.fail("the EPS decoder ran")
+
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", ghostscript)
+    eps = tmp_path / "drawing.png"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(huge_png(13_000, 13_000))
+    digit, label, _ = files
+    client = _client(app_url)
+
+    def drawing(background, layers=()):
+        value = {"background": handle_file(str(background)), "composite": None,
+                 "layers": [handle_file(str(layer)) for layer in layers]}
+        return client.submit(value, api_name="/predict_drawing").result(timeout=TIMEOUT_S)
+
+    try:
+        with pytest.raises(AppError, match="not an image"):
+            drawing(eps)
+        start = time.perf_counter()
+        with pytest.raises(AppError, match="too large"):
+            drawing(digit, [huge])
+        assert time.perf_counter() - start < 2
+        with pytest.raises(AppError, match="too many layers"):
+            drawing(digit, [digit] * 8)
+        assert drawing(digit, [digit])["label"] == str(label)
+    finally:
+        client.close()
+
+
+def test_an_ordinary_answer_comes_within_a_second_while_hostile_uploads_run(app_url, files, tmp_path):
+    """Eight of the probe's worst files uploaded at once, then an ordinary picture: it is answered within
+    1 s (each hostile file is refused by its structure, before any decoder)."""
+    from gradio_client import handle_file
+
+    from tools import hostile_files
+
+    hostile = []
+    for i, make in enumerate(list(hostile_files.HOSTILE_FILES.values())[:8]):
+        hostile.append(tmp_path / f"hostile{i}.bin")
+        hostile[-1].write_bytes(make())
+    digit, label, _ = files
+    client = _client(app_url)
+    try:
+        jobs = [client.submit(handle_file(str(path)), api_name="/predict") for path in hostile]
+        start = time.perf_counter()
+        answer = client.submit(handle_file(str(digit)), api_name="/predict").result(timeout=TIMEOUT_S)
+        waited = time.perf_counter() - start
+        assert answer["label"] == str(label)
+        assert waited < 1, f"an ordinary request waited {waited:.2f} s behind hostile uploads"
+        for job in jobs:
+            with pytest.raises(Exception, match="refused"):
+                job.result(timeout=TIMEOUT_S)
+    finally:
+        client.close()

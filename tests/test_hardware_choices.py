@@ -27,7 +27,7 @@ CPU = []
     (CPU, "float32", "cpu"),
 ])
 def test_precision_and_preset_for_the_hardware(library, accelerators, precision, preset):
-    assert library.choose_precision("auto", accelerators, cpu_flags="fpu sse avx2 fma") == precision
+    assert library.choose_precision("auto", accelerators) == precision
     assert library.choose_preset("auto", accelerators) == preset
 
 
@@ -41,9 +41,9 @@ def test_a_requested_preset_or_precision_wins_and_an_unknown_one_is_refused(libr
         library.choose_precision("float16", H100)
 
 
-def test_cpus_with_bfloat16_instructions_compute_in_bfloat16(library):
-    assert library.choose_precision("auto", CPU, cpu_flags="avx2 avx512f avx512_bf16") == "mixed_bfloat16"
-    assert library.choose_precision("auto", CPU, cpu_flags="avx2 amx_bf16") == "mixed_bfloat16"
+def test_cpus_train_in_float32(library):
+    """Even with bfloat16 instructions: there, bfloat16 missed the accuracy bar (99.50%)."""
+    assert library.choose_precision("auto", CPU) == "float32"
 
 
 def test_devices_are_described_and_timed(library):
