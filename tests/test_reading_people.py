@@ -1,0 +1,90 @@
+"""read_number(): the digit and where it is, or "" and why when a picture holds no digit; the
+"not a digit" threshold fitted on validation data only; the project's own sets of people's handwriting
+(tools/people_sets.py, Debian's handwriting fonts) read at measured rates."""
+import json
+import re
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from tools import people_sets
+
+METRICS = json.loads((ROOT / "mnist_metrics.json").read_text())
+
+
+def fonts_missing():
+    return len(people_sets.handwriting_fonts()) < len(people_sets.FONT_FILES)
+
+
+def test_a_digit_is_read_with_its_box_in_the_input_pixels(library, trained_model, mnist_test):
+    images, labels = mnist_test
+    paper = np.full((300, 400), 255, np.uint8)
+    digit = 255 - np.kron(images[0], np.ones((5, 5), np.uint8))  # 140 x 140, dark on light
+    paper[100:240, 200:340] = digit
+    reading = library.read_number(trained_model, paper)
+    assert reading.text == str(labels[0]) and reading.reason == ""
+    (value, probability, (x0, y0, x1, y1)), = reading.digits
+    ink_rows, ink_cols = np.nonzero(paper < 250)
+    assert value == labels[0] and probability >= library.NOT_A_DIGIT_BELOW
+    assert abs(x0 - ink_cols.min()) <= 2 and abs(x1 - ink_cols.max() - 1) <= 2
+    assert abs(y0 - ink_rows.min()) <= 2 and abs(y1 - ink_rows.max() - 1) <= 2
+
+
+def test_boxes_are_in_the_input_pixels_after_reduction(library, trained_model, mnist_test):
+    images, labels = mnist_test
+    paper = np.full((1200, 1600), 255, np.uint8)
+    paper[400:960, 800:1360] = 255 - np.kron(images[1], np.ones((20, 20), np.uint8))
+    (_, _, (x0, y0, x1, y1)), = library.read_number(trained_model, paper).digits
+    ink_rows, ink_cols = np.nonzero(paper < 250)
+    step = 4  # the picture is read at 1/4 scale (at most 512 pixels a side)
+    assert abs(x0 - ink_cols.min()) <= step and abs(x1 - ink_cols.max() - 1) <= step
+    assert abs(y0 - ink_rows.min()) <= step and abs(y1 - ink_rows.max() - 1) <= step
+
+
+def test_no_ink_reads_as_no_digit_and_unreadable_input_raises(library, trained_model):
+    blank = library.read_number(trained_model, np.full((100, 100), 255, np.uint8))
+    assert blank.text == "" and blank.digits == [] and "blank" in blank.reason
+    with pytest.raises(library.DigitImageError, match="not an image"):
+        library.read_number(trained_model, b"shopping list: milk, eggs")
+
+
+def test_the_threshold_is_the_committed_fit(library):
+    assert library.NOT_A_DIGIT_BELOW == METRICS["not_a_digit_below"]
+
+
+def test_the_threshold_is_fitted_on_validation_data_only(library):
+    """The notebook's cell that fits the threshold uses validation digits and validation non-digits,
+    nothing of the test set."""
+    cells = json.loads((ROOT / "Hand_Written_Digit_Classification.ipynb").read_text())["cells"]
+    [fit] = ["".join(c["source"]) for c in cells if "fit_not_a_digit_threshold(" in "".join(c["source"])
+             and "def fit_not_a_digit_threshold" not in "".join(c["source"])]
+    names = set(re.findall(r"\b[a-z_]+\b", fit))
+    assert {"x_valid", "valid_digits", "non_digits_valid"} <= names
+    assert not {name for name in names if "test" in name}
+    threshold = library.fit_not_a_digit_threshold(np.linspace(0, 1, 1001), 0.005)
+    assert threshold == pytest.approx(0.005)
+
+
+@pytest.fixture(scope="module")
+def own_sets():
+    if fonts_missing():
+        pytest.skip(f"needs Debian's handwriting fonts: apt-get install {' '.join(people_sets.FONT_PACKAGES)}")
+    return people_sets.people_sets("evaluation", per_digit=60, count=300)
+
+
+def read_right(library, model, pictures, labels):
+    texts = [library.read_number(model, picture).text for picture in pictures]
+    return np.mean([text == ("" if label is None else str(label)) for text, label in zip(texts, labels)])
+
+
+# Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60
+# --count 300`, evaluation fonts): 94.8%, 97.8%, 37.3% and 35.0%. The bars sit just below, to catch a
+# regression; the issue's targets (97% and 90%) are not met yet.
+BARS = {"font photos": 0.93, "font canvases": 0.965, "non-digit photos": 0.34, "non-digit canvases": 0.32}
+
+
+@pytest.mark.parametrize("name", list(BARS))
+def test_own_sets_are_read_at_their_measured_rate(library, trained_model, own_sets, name):
+    rate = read_right(library, trained_model, *own_sets[name])
+    assert rate >= BARS[name], f"{name}: {rate:.1%} read right"
