@@ -74,8 +74,7 @@ def own_sets():
 
 
 def read_right(library, model, pictures, labels):
-    texts = [library.read_number(model, picture).text for picture in pictures]
-    return np.mean([text == ("" if label is None else str(label)) for text, label in zip(texts, labels)])
+    return people_sets.share_read_right([library.read_number(model, p).text for p in pictures], labels)
 
 
 # Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60

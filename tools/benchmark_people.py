@@ -10,8 +10,6 @@ and as wrong for a digit), with the time per picture.
 import argparse
 import time
 
-import numpy as np
-
 from tools import people_sets
 from tools.machine import describe_machine
 from tools.notebook_library import load_notebook_library
@@ -32,7 +30,7 @@ def main():
             start = time.perf_counter()
             texts = [library.read_number(model, picture).text for picture in pictures]
             seconds = (time.perf_counter() - start) / len(pictures)
-            right = np.mean([t == ("" if label is None else str(label)) for t, label in zip(texts, labels)])
+            right = people_sets.share_read_right(texts, labels)
             print(f"{split} {name}: {right:.1%} read right of {len(pictures)} ({seconds * 1000:.1f} ms each)")
 
 

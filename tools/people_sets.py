@@ -407,3 +407,9 @@ def people_sets(split, per_digit=100, count=500, seed=0):
         "non-digit photos": non_digits("photo", count, seed_of(2), fonts),
         "non-digit canvases": non_digits("canvas", count, seed_of(3), fonts),
     }
+
+
+def share_read_right(texts, labels):
+    """The share of readings `texts` that are right: the digit for a digit's label, "" for None."""
+    right = [text == ("" if label is None else str(label)) for text, label in zip(texts, labels)]
+    return float(np.mean(right))
