@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tools.browser_digits import CHROMIUM, CHROMIUM_ARGS, draw_digit
+from tools.browser_digits import CHROMIUM, CHROMIUM_ARGS, draw_digit, draw_number
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 TIMEOUT_S = 30  # every wait below is bounded by this
@@ -116,7 +116,8 @@ def test_draw_at_once_with_a_digit_pad(page, library):
     pad = page.locator("#sketch")
     assert pad.locator("button[aria-pressed=true]").inner_text() == "Brush"
     box = pad.locator("canvas").bounding_box()
-    assert box["width"] == box["height"] == library.APP_CANVAS_SIDE == pad.locator("canvas").evaluate("c => c.width")
+    size = pad.locator("canvas").evaluate("c => [c.width, c.height]")
+    assert [box["width"], box["height"]] == size == [library.APP_CANVAS_WIDTH, library.APP_CANVAS_HEIGHT]
     tools = [button.inner_text() for button in pad.locator("button").all() if button.is_visible()]
     assert tools == ["Brush", "Eraser", "Undo", "Clear"], tools
     draw_digit(page, 7)
@@ -152,6 +153,18 @@ def test_clear_keeps_the_brush_and_clears_the_answer(page):
     _clear(page)
     draw_digit(page, 4, scale=0.55, dx=0.25, dy=0.2, slant=0.25)  # small, off-centre, slanted
     _answer(page, 4)
+
+
+def test_a_number_drawn_digit_by_digit_is_read_whole(page):
+    """"2026" drawn stroke by stroke is answered as 2026 without pressing anything, with a box drawn
+    round each digit and the four 28 x 28 inputs shown."""
+    _clear(page)
+    draw_number(page, "2026")
+    _answer(page, 2026)
+    expect(page.locator("#digits-found img")).to_be_visible()
+    width = page.locator("#model-input img").evaluate("img => img.naturalWidth")
+    assert width == 4 * 28 * 6 + 3 * 2 * 6  # four inputs, enlarged 6 times, 2 px apart
+    page.screenshot(path=SCREENSHOTS / "app_number.png")
 
 
 def test_upload_shows_the_picture_and_answers(page, files):

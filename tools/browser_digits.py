@@ -35,7 +35,8 @@ VARIANTS = [(digit, dict()) for digit in range(10)] + [
 
 def draw_digit(page, digit, selector="#sketch canvas", scale=0.8, dx=0.0, dy=0.0, slant=0.0, steps=3,
                pause_s=0.4):
-    """Draw `digit` on the canvas with the mouse, pausing between strokes as people do (so that the
+    """Draw `digit` on the canvas with the mouse (`dx`, `dy`: its centre's offset in half-heights
+    of the pad), pausing between strokes as people do (so that the
     answer to a stroke arrives before the next one ends); returns after the last mouse-up."""
     box = page.locator(selector).first.bounding_box()
     half = min(box["width"], box["height"]) / 2
@@ -52,6 +53,14 @@ def draw_digit(page, digit, selector="#sketch canvas", scale=0.8, dx=0.0, dy=0.0
         for x, y in stroke[1:]:
             page.mouse.move(*point(x, y), steps=steps)
         page.mouse.up()
+
+
+def draw_number(page, text, selector="#sketch canvas", scale=0.7, spacing=1.1, **options):
+    """Draw the digits of `text` side by side, centred, each as draw_digit() draws one, `spacing`
+    half-heights of the pad apart; returns after the last mouse-up."""
+    for i, character in enumerate(text):
+        dx = (i - (len(text) - 1) / 2) * spacing
+        draw_digit(page, int(character), selector, scale=scale, dx=dx, **options)
 
 
 # In the page: the time of the last mouse-up, and of the first new answer on screen after it.

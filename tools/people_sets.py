@@ -3,7 +3,7 @@
 Digits are written in handwriting fonts from Debian's packages, then either photographed (dark ink
 on unevenly lit paper, blurred, JPEG-compressed) or drawn on a transparent canvas (as in the app's
 sketchpad). Non-digits (letters, symbols, hand-drawn shapes) are made the same two ways, for
-measuring how the model refuses what is not a digit. Install the fonts first, as root:
+measuring how the model refuses what is not a digit, and so are whole numbers (number_sets()). Install the fonts first, as root:
 
     apt-get install -y fonts-dkg-handwriting fonts-breip ...   # all of FONT_PACKAGES
 
@@ -78,6 +78,8 @@ SHAPES = (
 )
 GLYPH_SIZE = 256  # font size glyphs are rendered at before they are scaled
 CANVAS_SIDE = 400
+NUMBER_LENGTHS = (2, 6)  # digits in a number, at least and at most
+NUMBER_GAPS = (-0.08, 0.5)  # space between a number's digits, in shares of their height
 INK_COLOURS = {  # RGB, relative weight
     "black": ((20, 20, 25), 5),
     "blue ballpoint": ((25, 45, 130), 3),
@@ -267,6 +269,36 @@ def font_digits(fonts, style, per_digit, seed):
     return pictures, labels
 
 
+def _number_mask(font, text, rng):
+    """The digits of `text` written by one hand in one font, side by side on a common baseline, the
+    gaps drawn from NUMBER_GAPS (shares of the digits' height; negative: they overlap)."""
+    masks = [np.asarray(_handwritten(font, char, rng), np.float32) for char in text]
+    height = max(mask.shape[0] for mask in masks)
+    gaps = np.round(rng.uniform(*NUMBER_GAPS, len(masks) - 1) * height).astype(int)
+    lefts = np.concatenate([[0], np.cumsum([m.shape[1] for m in masks[:-1]] + gaps)])
+    lefts -= lefts.min()
+    ink = np.zeros((height, max(lefts + [m.shape[1] for m in masks])), np.float32)
+    for left, mask in zip(lefts, masks):
+        region = ink[height - mask.shape[0] :, left : left + mask.shape[1]]
+        np.maximum(region, mask, out=region)
+    return Image.fromarray(ink.astype(np.uint8))
+
+
+def font_numbers(fonts, style, count, seed, lengths=NUMBER_LENGTHS):
+    """`count` pictures in `style` of numbers of `lengths[0]`..`lengths[1]` digits, each in one of
+    the fonts (taken in turn); returns (pictures, texts)."""
+    if not fonts:
+        raise ValueError("no fonts given: install FONT_PACKAGES")
+    rng = np.random.default_rng(seed)
+    pictures, texts = [], []
+    for index in range(count):
+        length = int(rng.integers(lengths[0], lengths[1] + 1))
+        text = "".join(str(digit) for digit in rng.integers(0, 10, length))
+        pictures.append(_picture(_number_mask(fonts[index % len(fonts)], text, rng), style, True, rng))
+        texts.append(text)
+    return pictures, texts
+
+
 def _smooth(points, rounds=3):
     """Chaikin's corner cutting, keeping the ends: a smooth curve along the polyline."""
     for _ in range(rounds):
@@ -381,10 +413,8 @@ def non_digits(style, count, seed, fonts=None):
     return pictures, [None] * count
 
 
-def people_sets(split, per_digit=100, count=500, seed=0):
-    """The sets of `split` ("validation" or "evaluation"), each (pictures, labels): "font photos",
-    "font canvases" (`per_digit` of each digit) and "non-digit photos", "non-digit canvases"
-    (`count` each), in that split's fonts alone."""
+def _split_fonts(split):
+    """The installed font files of `split`'s families; FileNotFoundError when any is missing."""
     if split not in FONT_SPLIT:
         raise ValueError(f"split must be one of {sorted(FONT_SPLIT)}, got {split!r}")
     families = FONT_SPLIT[split]
@@ -396,6 +426,14 @@ def people_sets(split, per_digit=100, count=500, seed=0):
             f"handwriting fonts not installed: {', '.join(missing)}; as root run "
             f"apt-get install -y {' '.join(FONT_PACKAGES)}"
         )
+    return fonts
+
+
+def people_sets(split, per_digit=100, count=500, seed=0):
+    """The sets of `split` ("validation" or "evaluation"), each (pictures, labels): "font photos",
+    "font canvases" (`per_digit` of each digit) and "non-digit photos", "non-digit canvases"
+    (`count` each), in that split's fonts alone."""
+    fonts = _split_fonts(split)
     split_number = list(FONT_SPLIT).index(split)
 
     def seed_of(set_number):
@@ -406,6 +444,17 @@ def people_sets(split, per_digit=100, count=500, seed=0):
         "font canvases": font_digits(fonts, "canvas", per_digit, seed_of(1)),
         "non-digit photos": non_digits("photo", count, seed_of(2), fonts),
         "non-digit canvases": non_digits("canvas", count, seed_of(3), fonts),
+    }
+
+
+def number_sets(split, count=200, seed=0):
+    """The numbers of `split` ("validation" or "evaluation"), each (pictures, texts): "font number
+    photos" and "font number canvases", `count` each, in that split's fonts alone."""
+    fonts = _split_fonts(split)
+    seeds = np.random.SeedSequence([seed, list(FONT_SPLIT).index(split), 4]).generate_state(2)
+    return {
+        "font number photos": font_numbers(fonts, "photo", count, int(seeds[0])),
+        "font number canvases": font_numbers(fonts, "canvas", count, int(seeds[1])),
     }
 
 

@@ -1,0 +1,139 @@
+"""read_number() on whole numbers: strokes of one digit stay one, touching digits are cut, digits come
+left to right with their boxes in the input's pixels, a mark that is no digit spoils the number, signs
+are skipped, and a speck storm is refused without reading each speck."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from tools import people_sets
+from tools.benchmark_numbers import mnist_numbers
+
+
+def pen_drawing(strokes, size=200, width=14):
+    """Strokes (polylines in [-1, 1]², y down) drawn in black on a white square, uint8."""
+    picture = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(picture)
+    for stroke in strokes:
+        points = [((x * 0.8 + 1) * size / 2, (y * 0.8 + 1) * size / 2) for x, y in stroke]
+        draw.line(points, fill=0, width=width, joint="curve")
+    return np.asarray(picture)
+
+
+# A 4 whose stem stops short of the bar on both sides, and a 5 whose top bar floats above its body.
+BROKEN = {
+    4: [
+        [(-0.15, -0.85), (-0.55, 0.25), (0.5, 0.25)],
+        [(0.25, -0.45), (0.25, 0.1)],
+        [(0.25, 0.4), (0.25, 0.85)],
+    ],
+    5: [
+        [(-0.3, -0.85), (0.45, -0.85)],
+        [(-0.4, -0.65), (-0.45, -0.1), (0.0, -0.2), (0.4, 0.1), (0.45, 0.5), (0.1, 0.8), (-0.45, 0.7)],
+    ],
+}
+
+
+@pytest.mark.parametrize("digit", sorted(BROKEN))
+def test_the_strokes_of_one_digit_stay_one_digit(library, trained_model, digit):
+    picture = pen_drawing(BROKEN[digit])
+    assert ndimage.label(picture < 128)[1] >= 2  # really in separate strokes
+    reading = library.read_number(trained_model, picture)
+    assert reading.text == str(digit) and len(reading.digits) == 1
+
+
+def test_touching_digits_are_cut(library, trained_model, mnist):
+    """Numbers of 3 training digits, two of them touching or overlapping by 1-3 px: most are read
+    right (measured 77% on this draw, and 31% with cutting turned off)."""
+    (images, labels), _ = mnist
+    pictures, texts = [], []
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        chosen = rng.choice(len(images), 3, replace=False)
+        pictures.append(library.compose_number(images[chosen], [int(rng.integers(-3, 1)), 12]))
+        texts.append("".join(map(str, labels[chosen])))
+    right = np.mean([library.read_number(trained_model, p).text == t for p, t in zip(pictures, texts)])
+    assert right >= 0.72, right
+
+
+def test_digits_come_left_to_right_with_boxes_in_the_input_pixels(library, trained_model, mnist):
+    (images, labels), _ = mnist
+    paper = np.full((400, 900), 255, np.uint8)
+    truth = []
+    for i, left in enumerate((100, 350, 600)):  # three digits 5 times enlarged, 110 px apart
+        digit = np.kron(images[i], np.ones((5, 5), np.uint8))
+        paper[120:260, left : left + 140] = 255 - digit
+        rows, cols = np.nonzero(digit)
+        truth.append((left + cols.min(), 120 + rows.min(), left + cols.max() + 1, 120 + rows.max() + 1))
+    reading = library.read_number(trained_model, paper)
+    assert reading.text == "".join(map(str, labels[:3]))
+    step = 2  # the picture is read at half size (at most 512 pixels a side)
+    for (_, _, box), true_box in zip(reading.digits, truth):
+        assert np.abs(np.subtract(box, true_box)).max() <= 2 * step, (box, true_box)
+
+
+def test_a_mark_read_as_no_digit_amid_digits_spoils_the_number(library, trained_model, mnist):
+    """Non-digits that read as "not a digit" alone, as one mark too narrow to be cut, make a number they stand in read as "" (not a number with a gap)."""
+    (images, labels), _ = mnist
+    digits = images[[0, 1]]
+    assert library.read_number(trained_model, library.compose_number(digits, [12])).text == "".join(
+        map(str, labels[:2])
+    )
+    marks = []
+    for mark in library.draw_non_digits(150, images[:300], seed=0):
+        reading, fields, _ = library._read_marks(trained_model, mark)
+        width, height = (np.ptp(np.flatnonzero(mark.any(axis))) + 1 for axis in (0, 1))
+        narrow = width <= library.TOUCHING_WIDER_THAN * height  # never cut
+        if reading.reason == library.NOT_A_DIGIT and len(fields) == 1 and narrow:
+            marks.append(mark)
+    assert len(marks) >= 5
+    for mark in marks:
+        number = library.compose_number(np.stack([digits[0], mark, digits[1]]), [12, 12])
+        reading = library.read_number(trained_model, number)
+        assert reading.text == "" and reading.digits == [] and reading.reason == library.NOT_A_DIGIT
+
+
+def test_signs_between_digits_are_skipped(library, trained_model, mnist):
+    (images, labels), _ = mnist
+    hyphen = np.zeros((28, 28), np.uint8)
+    hyphen[13:16, 8:20] = 255
+    number = library.compose_number(np.stack([images[0], images[1], hyphen, images[2], images[3]]), [10] * 4)
+    assert library.read_number(trained_model, number).text == "".join(map(str, labels[:4]))
+
+
+def test_a_speck_storm_is_refused_before_any_speck_is_read(library, trained_model, monkeypatch):
+    specks = np.full((512, 512), 255, np.uint8)
+    rows, cols = np.mgrid[8:512:24, 8:512:24]
+    for y, x in zip(rows.ravel(), cols.ravel()):  # 441 dots of 4 x 4 px
+        specks[y : y + 4, x : x + 4] = 0
+    monkeypatch.setattr(library, "predict_proba", lambda *args: pytest.fail("the model was asked"))
+    reading = library.read_number(trained_model, specks)
+    assert reading.text == "" and "too many separate marks" in reading.reason
+
+
+def test_composed_numbers_have_their_gaps(library):
+    digits = np.zeros((2, 28, 28), np.uint8)
+    digits[:, 4:24, 10:14] = 255  # two 4 px wide strokes
+    for gap in (-3, 0, 5):
+        number = library.compose_number(digits, [gap])
+        columns = np.flatnonzero(number.any(axis=0))
+        assert columns[-1] - columns[0] + 1 == 8 + gap and number.shape[1] == 8 + gap + 16
+    _, texts, smallest = mnist_numbers(library, digits, np.array([1, 7]), 20, length=2)
+    assert set(texts) == {"17", "71"} and -3 <= smallest.min() and smallest.max() <= 30
+
+
+# Measured with the committed model (`python -m tools.benchmark_numbers`, evaluation fonts, 200 numbers
+# of 2 to 6 digits each): 49.5% of the photos and 80.0% of the canvases read exactly. The bars sit
+# below, to catch a regression; the issue's target (90%) is not met.
+NUMBER_BARS = {"font number photos": 0.42, "font number canvases": 0.72}
+
+
+@pytest.mark.skipif(
+    len(people_sets.handwriting_fonts()) < len(people_sets.FONT_FILES),
+    reason="needs Debian's handwriting fonts: apt-get install the FONT_PACKAGES",
+)
+def test_own_numbers_are_read_at_their_measured_rate(library, trained_model):
+    for name, (pictures, texts) in people_sets.number_sets("evaluation", 200).items():
+        right = np.mean([library.read_number(trained_model, p).text == t for p, t in zip(pictures, texts)])
+        assert right >= NUMBER_BARS[name], f"{name}: {right:.1%} read exactly"
