@@ -11,7 +11,7 @@ DATA := data/mnist
 # "Open in Colab" badges in README.md and the notebook. Empty: upload instructions instead.
 COLAB_REPO :=
 
-.PHONY: run test test-fast data setup latest-env benchmark badge
+.PHONY: run test test-fast data setup latest-env benchmark badge module
 
 setup: $(VENV)/.installed
 
@@ -48,6 +48,10 @@ test: data latest-env
 # The inner loop: the tests not marked slow (no training, no notebook run, no browser), in about a minute.
 test-fast: data
 	$(PY) -m pytest tests -m "not slow"
+
+# Regenerate digit_reader.py from the notebook's cells tagged `library` (after editing them).
+module: setup
+	$(PY) -m tools.export_library
 
 benchmark: data
 	$(PY) tools/benchmark.py

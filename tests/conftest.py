@@ -9,7 +9,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from tools.notebook_library import load_notebook_library  # noqa: E402
+from tools.export_library import notebook_parameters  # noqa: E402
 
 MODEL_PATH = ROOT / "mnist_model.h5"
 DATA_DIR = ROOT / "data" / "mnist"
@@ -17,8 +17,17 @@ DATA_DIR = ROOT / "data" / "mnist"
 
 @pytest.fixture(scope="session")
 def library():
-    """The functions defined in the notebook's `library` cells, and the settings of its Parameters cell."""
-    return load_notebook_library()
+    """digit_reader: the module generated from the notebook's `library` cells (tests/test_digit_reader.py
+    checks that it is current)."""
+    import digit_reader
+
+    return digit_reader
+
+
+@pytest.fixture(scope="session")
+def parameters():
+    """The settings of the notebook's Parameters cell."""
+    return notebook_parameters()
 
 
 @pytest.fixture(scope="session")

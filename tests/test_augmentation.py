@@ -31,8 +31,8 @@ def test_matrix_product_sampling_equals_the_native_kernel(library, digits):
     assert np.abs(native - digits).max() > 0.5  # it did move the digits
 
 
-def test_random_layer_changes_images_only_in_training(library, digits):
-    layer = library.RandomShiftRotate(library.MAX_SHIFT, library.MAX_ROTATION, seed=0)
+def test_random_layer_changes_images_only_in_training(library, parameters, digits):
+    layer = library.RandomShiftRotate(parameters.MAX_SHIFT, parameters.MAX_ROTATION, seed=0)
     assert np.array_equal(np.asarray(layer(digits)), digits)
     augmented = np.asarray(layer(digits, training=True))
     assert not np.allclose(augmented, digits, atol=0.1)

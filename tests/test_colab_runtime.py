@@ -111,16 +111,17 @@ def test_model_saved_by_the_newest_keras_loads_in_colabs(tmp_path):
     results = run_in_latest_keras(f"""
         import json, sys
         sys.path.insert(0, {str(ROOT)!r})
-        from tools.notebook_library import load_notebook_library
-        nb = load_notebook_library()
-        nb.keras.utils.set_random_seed(0)
-        model = nb.portable_copy(nb.build_model(**nb.ARCHITECTURE, dtype="mixed_bfloat16"))  # as the notebook's save step does
-        images = nb.np.random.default_rng(0).random((8, 28, 28, 1), dtype="float32")
-        nb.np.save(sys.argv[1] + "/expected.npy", model.predict(images, verbose=0))
-        nb.np.save(sys.argv[1] + "/images.npy", images)
+        import digit_reader as library
+        from tools.export_library import notebook_parameters
+        settings = notebook_parameters()
+        library.keras.utils.set_random_seed(0)
+        model = library.portable_copy(library.build_model(**settings.ARCHITECTURE, dtype="mixed_bfloat16"))  # as the notebook's save step does
+        images = library.np.random.default_rng(0).random((8, 28, 28, 1), dtype="float32")
+        library.np.save(sys.argv[1] + "/expected.npy", model.predict(images, verbose=0))
+        library.np.save(sys.argv[1] + "/images.npy", images)
         model.save(sys.argv[1] + "/model.h5")
         model.save(sys.argv[1] + "/model.keras")
-        print(json.dumps({{"keras": nb.keras.__version__}}))
+        print(json.dumps({{"keras": library.keras.__version__}}))
     """, tmp_path)
     print(f"saved by Keras {results[0]['keras']}, loaded by Keras {keras.__version__}")
     images, expected = np.load(tmp_path / "images.npy"), np.load(tmp_path / "expected.npy")

@@ -2,10 +2,10 @@
 import numpy as np
 
 
-def test_average_models_is_the_mean_of_the_members_and_survives_h5(library, tmp_path):
+def test_average_models_is_the_mean_of_the_members_and_survives_h5(library, parameters, tmp_path):
     keras = library.keras
     keras.utils.set_random_seed(7)
-    members = [library.build_model(**library.ARCHITECTURE, name=f"mnist_cnn_{index}") for index in range(3)]
+    members = [library.build_model(**parameters.ARCHITECTURE, name=f"mnist_cnn_{index}") for index in range(3)]
     ensemble = library.average_models(members)
     images = np.random.default_rng(0).random((16, 28, 28, 1), dtype=np.float32)
 
@@ -18,6 +18,6 @@ def test_average_models_is_the_mean_of_the_members_and_survives_h5(library, tmp_
     np.testing.assert_allclose(library.predict_proba(reloaded, images), expected, atol=1e-6)
 
 
-def test_a_single_model_is_not_wrapped(library):
-    model = library.build_model(**library.ARCHITECTURE)
+def test_a_single_model_is_not_wrapped(library, parameters):
+    model = library.build_model(**parameters.ARCHITECTURE)
     assert library.average_models([model]) is model

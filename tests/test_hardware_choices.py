@@ -69,18 +69,19 @@ def test_jax_data_parallel_over_all_local_devices(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from tools.notebook_library import load_notebook_library
-        nb = load_notebook_library()
-        strategy = nb.choose_strategy(nb.list_accelerators())
-        images = nb.np.random.default_rng(0).random((512, 28, 28, 1), dtype="float32")
-        labels = nb.keras.utils.to_categorical(nb.np.arange(512) % 10, 10)
+        import digit_reader as library
+        from tools.export_library import notebook_parameters
+        settings = notebook_parameters()
+        strategy = library.choose_strategy(library.list_accelerators())
+        images = library.np.random.default_rng(0).random((512, 28, 28, 1), dtype="float32")
+        labels = library.keras.utils.to_categorical(library.np.arange(512) % 10, 10)
         with strategy.scope():
-            (model,), _ = nb.train_ensemble(
+            (model,), _ = library.train_ensemble(
                 (images, labels), (images[:64], labels[:64]), strategy, ensemble_size=1,
-                architecture=nb.ARCHITECTURE, seed=0, batch_size=64, learning_rate=1e-3, epochs=1,
+                architecture=settings.ARCHITECTURE, seed=0, batch_size=64, learning_rate=1e-3, epochs=1,
                 label_smoothing=0.1, max_shift=0.1, max_rotation=0.03, backup_dir=sys.argv[1] + "/backup",
                 checkpoint_path=sys.argv[1] + "/best.weights.h5", verbose=0)
-        print(nb.BACKEND, type(strategy).__name__, strategy.num_replicas_in_sync,
+        print(library.BACKEND, type(strategy).__name__, strategy.num_replicas_in_sync,
               len(model.weights[0].value.sharding.device_set))
     """)
     env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2",

@@ -21,11 +21,10 @@ def test_committed_h5_reproduces_reported_accuracy_in_fresh_process(compile_mode
         import sys
         sys.path.insert(0, {str(ROOT)!r})
         import keras, numpy as np
-        from tools.notebook_library import load_notebook_library
-        nb = load_notebook_library()
+        import digit_reader as library
         model = keras.models.load_model({str(MODEL_PATH)!r}, compile={compile_model})
-        _, (x_test, y_test) = nb.read_idx_files({str(ROOT / "data" / "mnist")!r})
-        predictions = model.predict(nb.prepare_images(x_test), batch_size=1000, verbose=0).argmax(axis=1)
+        _, (x_test, y_test) = library.read_idx_files({str(ROOT / "data" / "mnist")!r})
+        predictions = model.predict(library.prepare_images(x_test), batch_size=1000, verbose=0).argmax(axis=1)
         print(round(float(np.mean(predictions == y_test)), 4))
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
@@ -74,7 +73,7 @@ def with_config_from_a_newer_keras(config):
     return json.dumps(config)
 
 
-def test_unreadable_config_falls_back_to_the_architecture_and_weights(library, trained_model, tmp_path):
+def test_unreadable_config_falls_back_to_the_architecture_and_weights(library, parameters, trained_model, tmp_path):
     import h5py
     import keras
     h5_path, keras_path = tmp_path / "newer.h5", tmp_path / "newer.keras"
@@ -92,5 +91,5 @@ def test_unreadable_config_falls_back_to_the_architecture_and_weights(library, t
         with pytest.raises(Exception, match="an_argument_from_a_newer_keras"):
             keras.models.load_model(path, compile=False)
         with pytest.warns(UserWarning, match=f"could not rebuild the model saved in {path.name}"):
-            model = library.load_digit_model(path, library.ARCHITECTURE)
+            model = library.load_digit_model(path, parameters.ARCHITECTURE)
         np.testing.assert_allclose(library.predict_proba(model, images), expected, atol=1e-6)

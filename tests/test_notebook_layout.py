@@ -2,7 +2,7 @@
 import json
 import re
 
-from tools.notebook_library import NOTEBOOK
+from tools.export_library import NOTEBOOK
 
 CELLS = json.loads(NOTEBOOK.read_text())["cells"]
 CODE = [cell for cell in CELLS if cell["cell_type"] == "code"]

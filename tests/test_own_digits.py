@@ -317,14 +317,14 @@ def test_predict_errors(library, trained_model, mnist_test):
         library.predict_digits(trained_model, [mnist_test[0][0], np.zeros((28, 28), np.uint8)])
 
 
-def test_load_digit_model_errors(library, tmp_path):
+def test_load_digit_model_errors(library, parameters, tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
         library.load_digit_model(tmp_path / "missing.keras")
     broken = _write(tmp_path, "broken.keras", b"this is not a zip archive")
     with pytest.raises(library.ModelFileError, match="could not load"):
         library.load_digit_model(broken)
     with pytest.raises(library.ModelFileError, match="nor its weights into this notebook's architecture"):
-        library.load_digit_model(broken, library.ARCHITECTURE)
+        library.load_digit_model(broken, parameters.ARCHITECTURE)
     import keras
 
     not_a_digit_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])

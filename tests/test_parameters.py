@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tools.notebook_library import NOTEBOOK, load_notebook_library
+from tools.export_library import NOTEBOOK
 
 PARAMETERS_CELL = next("".join(cell["source"]) for cell in json.loads(NOTEBOOK.read_text())["cells"]
                        if "parameters" in cell["metadata"].get("tags", []))
@@ -56,8 +56,8 @@ def test_each_override_changes_exactly_its_parameter(library, monkeypatch, name)
     assert {n: overridden[n] for n in unaffected} == {n: defaults[n] for n in unaffected}
 
 
-def test_library_cells_alone_define_the_functions_and_no_setting():
-    functions = load_notebook_library(tags=("library",))
+def test_library_cells_alone_define_the_functions_and_no_setting(library):
+    functions = library
     for function in ("build_model", "train_model", "train_ensemble", "compile_model", "with_augmentation",
                      "load_mnist", "preprocess_digit_image", "predict_digits", "build_demo"):
         assert callable(getattr(functions, function))
@@ -75,11 +75,11 @@ class Replicas:
 
 
 @pytest.mark.parametrize("replicas", [1, 4])
-def test_replicas_scale_the_batch_and_the_square_root_of_the_learning_rate(library, monkeypatch, replicas):
+def test_replicas_scale_the_batch_and_the_square_root_of_the_learning_rate(library, parameters, monkeypatch, replicas):
     trained = []
     monkeypatch.setattr(library, "train_model", lambda model, *data, **settings: trained.append((model, settings)))
     members, _ = library.train_ensemble(
-        None, None, Replicas(replicas), ensemble_size=2, architecture=library.ARCHITECTURE, seed=5, batch_size=64,
+        None, None, Replicas(replicas), ensemble_size=2, architecture=parameters.ARCHITECTURE, seed=5, batch_size=64,
         learning_rate=1e-3, backup_dir="backup", epochs=3, label_smoothing=0.1, max_shift=0.1, max_rotation=0.03,
         checkpoint_path="best.weights.h5")
     assert [model for model, _ in trained] == members and members[0] is not members[1]

@@ -18,20 +18,21 @@ SUBSET, EPOCHS = 6000, 4
 TRAIN_SCRIPT = textwrap.dedent(f"""
     import hashlib, sys
     sys.path.insert(0, {str(ROOT)!r})
-    from tools.notebook_library import load_notebook_library
-    nb = load_notebook_library()
-    keras, np, tf = nb.keras, nb.np, nb.tf
+    import digit_reader as library
+    from tools.export_library import notebook_parameters
+    settings = notebook_parameters()
+    keras, np, tf = library.keras, library.np, library.tf
     backup_dir, checkpoint, mode = sys.argv[1:4]
     if mode == "mirrored":
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     else:
-        strategy = nb.choose_strategy([])
+        strategy = library.choose_strategy([])
     print("replicas", strategy.num_replicas_in_sync, flush=True)
-    (x, y), (x_test, y_test) = nb.read_idx_files({str(DATA_DIR)!r})
-    nb.fix_seeds(0, deterministic=mode == "notebook")  # the notebook's default: deterministic ops
-    (x_fit, y_fit), validation = nb.split_train_validation(x[:{SUBSET}], y[:{SUBSET}], 0.1, 0)
+    (x, y), (x_test, y_test) = library.read_idx_files({str(DATA_DIR)!r})
+    library.fix_seeds(0, deterministic=mode == "notebook")  # the notebook's default: deterministic ops
+    (x_fit, y_fit), validation = library.split_train_validation(x[:{SUBSET}], y[:{SUBSET}], 0.1, 0)
 
     class EpochEvents(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -39,15 +40,15 @@ TRAIN_SCRIPT = textwrap.dedent(f"""
         def on_epoch_end(self, epoch, logs=None):
             print("end", epoch, flush=True)
 
-    (model,), (history,) = nb.train_ensemble(
-        (x_fit, y_fit), validation, strategy, ensemble_size=1, architecture=nb.ARCHITECTURE, seed=0,
-        batch_size=64, learning_rate=3e-3, epochs={EPOCHS}, label_smoothing=nb.LABEL_SMOOTHING,
-        max_shift=nb.MAX_SHIFT, max_rotation=nb.MAX_ROTATION, backup_dir=backup_dir, checkpoint_path=checkpoint,
+    (model,), (history,) = library.train_ensemble(
+        (x_fit, y_fit), validation, strategy, ensemble_size=1, architecture=settings.ARCHITECTURE, seed=0,
+        batch_size=64, learning_rate=3e-3, epochs={EPOCHS}, label_smoothing=settings.LABEL_SMOOTHING,
+        max_shift=settings.MAX_SHIFT, max_rotation=settings.MAX_ROTATION, backup_dir=backup_dir, checkpoint_path=checkpoint,
         verbose=0, callbacks=[EpochEvents()])
     print("history", *history.epoch, flush=True)
     print("seconds", *history.history["seconds"], flush=True)
     print("val_accuracy", *history.history["val_accuracy"], flush=True)
-    predictions = model.predict(nb.prepare_images(x_test[:2000]), batch_size=500, verbose=0).argmax(axis=1)
+    predictions = model.predict(library.prepare_images(x_test[:2000]), batch_size=500, verbose=0).argmax(axis=1)
     print("accuracy", np.mean(predictions == y_test[:2000]), flush=True)
     print("weights", hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest(), flush=True)
 """)

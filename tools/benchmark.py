@@ -24,10 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from tools.machine import describe_machine  # noqa: E402
-from tools.notebook_library import load_notebook_library  # noqa: E402
+from tools.export_library import notebook_parameters  # noqa: E402
 
-nb = load_notebook_library()
-keras = nb.keras
+import digit_reader as library  # noqa: E402
+
+settings = notebook_parameters()  # the notebook's Parameters cell
+keras = library.keras
 TARGET = 0.99
 
 
@@ -65,7 +67,7 @@ def reference_run(data, seed, epochs=15):
     """keras-io examples/vision/mnist_convnet.py, as published."""
     (x_train, y_train), (x_test, y_test) = data
     keras.backend.clear_session()
-    nb.fix_seeds(seed, nb.DETERMINISTIC)
+    library.fix_seeds(seed, settings.DETERMINISTIC)
     model = keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
         keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
@@ -77,8 +79,8 @@ def reference_run(data, seed, epochs=15):
         keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    curve = TestAccuracyCurve(nb.prepare_images(x_test), y_test)
-    model.fit(nb.prepare_images(x_train), keras.utils.to_categorical(y_train, 10), batch_size=128, epochs=epochs,
+    curve = TestAccuracyCurve(library.prepare_images(x_test), y_test)
+    model.fit(library.prepare_images(x_train), keras.utils.to_categorical(y_train, 10), batch_size=128, epochs=epochs,
               validation_split=0.1, callbacks=[curve], verbose=0)
     return model, curve, curve.accuracy[-1]
 
@@ -87,19 +89,19 @@ def notebook_run(data, seed, epochs, ensemble_size):
     """The notebook's model(s) and recipe with its parameters, trained by its own train_ensemble()."""
     (x_train, y_train), (x_test, y_test) = data
     keras.backend.clear_session()
-    nb.fix_seeds(seed, nb.DETERMINISTIC)
-    (x_fit, y_fit), validation = nb.split_train_validation(x_train, y_train, nb.VALIDATION_FRACTION, seed)
-    accelerators = nb.list_accelerators()
-    precision = nb.choose_precision(nb.PRECISION, accelerators)
-    curve = TestAccuracyCurve(nb.prepare_images(x_test), y_test)
+    library.fix_seeds(seed, settings.DETERMINISTIC)
+    (x_fit, y_fit), validation = library.split_train_validation(x_train, y_train, settings.VALIDATION_FRACTION, seed)
+    accelerators = library.list_accelerators()
+    precision = library.choose_precision(settings.PRECISION, accelerators)
+    curve = TestAccuracyCurve(library.prepare_images(x_test), y_test)
     with tempfile.TemporaryDirectory() as scratch:
-        members, _ = nb.train_ensemble(
-            (x_fit, y_fit), validation, nb.choose_strategy(accelerators), ensemble_size=ensemble_size,
-            architecture=nb.ARCHITECTURE, seed=seed, batch_size=nb.BATCH_SIZE, learning_rate=nb.LEARNING_RATE,
-            backup_dir=f"{scratch}/backup", precision=precision, epochs=epochs, label_smoothing=nb.LABEL_SMOOTHING,
-            max_shift=nb.MAX_SHIFT, max_rotation=nb.MAX_ROTATION, checkpoint_path=f"{scratch}/best.weights.h5",
+        members, _ = library.train_ensemble(
+            (x_fit, y_fit), validation, library.choose_strategy(accelerators), ensemble_size=ensemble_size,
+            architecture=settings.ARCHITECTURE, seed=seed, batch_size=settings.BATCH_SIZE, learning_rate=settings.LEARNING_RATE,
+            backup_dir=f"{scratch}/backup", precision=precision, epochs=epochs, label_smoothing=settings.LABEL_SMOOTHING,
+            max_shift=settings.MAX_SHIFT, max_rotation=settings.MAX_ROTATION, checkpoint_path=f"{scratch}/best.weights.h5",
             verbose=0, callbacks=[curve])
-    final_model = nb.average_models([nb.portable_copy(member) for member in members])  # best-on-validation weights
+    final_model = library.average_models([library.portable_copy(member) for member in members])  # best-on-validation weights
     probabilities = final_model.predict(curve.x_test, batch_size=1000, verbose=0)
     return final_model, curve, float(np.mean(probabilities.argmax(axis=1) == y_test))
 
@@ -118,18 +120,18 @@ def mean_std(values):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds and report mean ± std")
-    parser.add_argument("--epochs", type=int, default=nb.EPOCHS, help="the notebook recipe's epochs (default: the notebook's)")
-    parser.add_argument("--ensemble-size", type=int, default=nb.ENSEMBLE_SIZE, help="models in the notebook's ensemble (default: the notebook's)")
-    parser.add_argument("--data", default=nb.DATA_DIR, help="offline MNIST folder (default: data/mnist)")
+    parser.add_argument("--epochs", type=int, default=settings.EPOCHS, help="the notebook recipe's epochs (default: the notebook's)")
+    parser.add_argument("--ensemble-size", type=int, default=settings.ENSEMBLE_SIZE, help="models in the notebook's ensemble (default: the notebook's)")
+    parser.add_argument("--data", default=settings.DATA_DIR, help="offline MNIST folder (default: data/mnist)")
     args = parser.parse_args(argv)
-    print(f"Machine: {describe_machine(nb)}")
-    data = nb.load_mnist(nb.IDX_PATH, args.data)
+    print(f"Machine: {describe_machine(library)}")
+    data = library.load_mnist(settings.IDX_PATH, args.data)
     results = {"reference": [], "notebook": []}
-    for seed in range(nb.SEED, nb.SEED + args.seeds):
+    for seed in range(settings.SEED, settings.SEED + args.seeds):
         print(f"Seed {seed}")
         print("  reference (keras-io Simple MNIST convnet, 15 epochs):")
         results["reference"].append(summarize("reference", *reference_run(data, seed)))
-        print(f"  notebook recipe ({nb.PRESET} preset: {args.ensemble_size} model(s), {args.epochs} epochs each):")
+        print(f"  notebook recipe ({settings.PRESET} preset: {args.ensemble_size} model(s), {args.epochs} epochs each):")
         results["notebook"].append(summarize("notebook", *notebook_run(data, seed, args.epochs, args.ensemble_size)))
     print(f"\nSummary over {args.seeds} seed(s):")
     for name, runs in results.items():

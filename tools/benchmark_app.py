@@ -1,6 +1,6 @@
 """How fast the drawing app answers, measured in a real browser (headless Debian Chromium).
 
-    python tools/benchmark_app.py [MODEL_PATH] [--rounds N]
+    .venv/bin/python -m tools.benchmark_app [MODEL_PATH] [--rounds N]
 
 Draws 20 digits with the mouse (each digit 0-9 large and centred, then small, off-centre and slanted),
 pressing Clear before each, and prints per digit the answer and the time from the last mouse-up to
@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from tools.benchmark_inference import library
+import digit_reader as library
 from tools.machine import describe_machine
 from tools.browser_digits import CHROMIUM, CHROMIUM_ARGS, VARIANTS, WATCH_ANSWER_JS, draw_digit
 

@@ -26,9 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools import hostile_files  # noqa: E402
 from tools.machine import describe_machine  # noqa: E402
-from tools.notebook_library import load_notebook_library  # noqa: E402
-
-library = load_notebook_library()  # the notebook's own preprocessing and prediction functions
+import digit_reader as library  # noqa: E402  (the notebook's own preprocessing and prediction)
 MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist" / f"{library.IDX_STEMS['test'][0]}.gz"
 
 

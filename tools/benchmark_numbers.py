@@ -14,9 +14,10 @@ import time
 
 import numpy as np
 
+import digit_reader as library
 from tools import people_sets
 from tools.machine import describe_machine
-from tools.notebook_library import load_notebook_library
+from tools.export_library import notebook_parameters
 
 MIN_GAP, MAX_GAP = -3, 30  # pixels between neighbouring MNIST digits
 
@@ -55,15 +56,15 @@ def main():
     parser.add_argument("--count", type=int, default=1000, help="MNIST numbers per split")
     parser.add_argument("--font-count", type=int, default=200, help="font numbers per set")
     args = parser.parse_args()
-    library = load_notebook_library()
     model = library.load_digit_model(args.model)
     library.read_number(model, np.zeros((28, 28), np.uint8))  # the first call builds the graph
     print(f"machine: {describe_machine(library)}")
+    settings = notebook_parameters()
     (train_images, train_labels), (test_images, test_labels) = library.load_mnist(
-        library.IDX_PATH, library.DATA_DIR
+        settings.IDX_PATH, settings.DATA_DIR
     )
     (_, _), (valid_images, valid_labels) = library.split_train_validation(
-        train_images, train_labels, library.VALIDATION_FRACTION, library.SEED
+        train_images, train_labels, settings.VALIDATION_FRACTION, settings.SEED
     )
     valid_images = (valid_images[..., 0] * 255).round().astype(np.uint8)
     valid_labels = valid_labels.argmax(axis=1)

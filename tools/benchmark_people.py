@@ -10,9 +10,9 @@ and as wrong for a digit), with the time per picture.
 import argparse
 import time
 
+import digit_reader as library
 from tools import people_sets
 from tools.machine import describe_machine
-from tools.notebook_library import load_notebook_library
 
 
 def main():
@@ -21,7 +21,6 @@ def main():
     parser.add_argument("--per-digit", type=int, default=100)
     parser.add_argument("--count", type=int, default=500)
     args = parser.parse_args()
-    library = load_notebook_library()
     model = library.load_digit_model(args.model)
     print(f"machine: {describe_machine(library)}")
     print(f"model: {args.model}, not a digit below {library.NOT_A_DIGIT_BELOW}")

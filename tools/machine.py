@@ -4,14 +4,14 @@ import platform
 from pathlib import Path
 
 
-def describe_machine(nb):
+def describe_machine(library):
     """CPU model, usable cores, load average, accelerators and the Keras backend, in one line.
 
-    `nb`: the notebook's library (tools.notebook_library), for its accelerator detection."""
+    `library`: the digit_reader module (the notebook's library), for its accelerator detection."""
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
     cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
                platform.processor() or "unknown CPU")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"{cpu}; {len(os.sched_getaffinity(0))} cores usable; load average {load}; "
-            f"{nb.describe_device(nb.list_accelerators())}; Keras {nb.keras.__version__} on {nb.BACKEND} {nb.BACKEND_VERSION}")
+            f"{library.describe_device(library.list_accelerators())}; Keras {library.keras.__version__} on {library.BACKEND} {library.BACKEND_VERSION}")
