@@ -1619,7 +1619,7 @@ SIGN_BELOW = 0.4  # marks lower than this share of the tallest are signs (- . ,)
 MERGE_OVERLAP = 0.5  # strokes sharing this share of the narrower one's columns are one digit
 TOUCHING_WIDER_THAN = 0.9  # a mark wider than this × its height may be touching digits...
 KEEP_WHOLE_ABOVE = 0.999  # ...unless it reads as one digit at least this surely
-CUT_SURE_ABOVE = 0.99  # cut only where every piece reads at least this surely
+CUT_SURE_ABOVE = 0.9  # cut only where every piece reads at least this surely
 MAX_CUTS = 6  # the cuts tried in touching digits: at the columns with the least ink
 MIN_PIECE_WIDTH = 0.15  # a piece cut from touching digits is at least this × their height wide
 

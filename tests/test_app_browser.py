@@ -162,6 +162,7 @@ def test_a_number_drawn_digit_by_digit_is_read_whole(page):
     draw_number(page, "2026")
     _answer(page, 2026)
     expect(page.locator("#digits-found img")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('#model-input img')?.naturalWidth > 0")
     width = page.locator("#model-input img").evaluate("img => img.naturalWidth")
     assert width == 4 * 28 * 6 + 3 * 2 * 6  # four inputs, enlarged 6 times, 2 px apart
     page.screenshot(path=SCREENSHOTS / "app_number.png")

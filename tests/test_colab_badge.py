@@ -1,5 +1,6 @@
 """The Colab badge: a working link once the repository's path is known, upload instructions until then."""
 import importlib.util
+import re
 
 from conftest import ROOT
 
@@ -22,8 +23,14 @@ def test_without_a_repository_the_page_says_how_to_upload():
     assert "Upload notebook" in page and "colab.research.google.com/github" not in page
 
 
-def test_committed_pages_carry_no_dead_badge():
+def test_committed_pages_carry_the_makefiles_badge():
+    """The pages show what `make badge` writes for the Makefile's COLAB_REPO: a badge for that repository,
+    or, while it is empty, the upload instructions and no Colab link to GitHub at all."""
+    (repo,) = re.findall(r"^COLAB_REPO :=[ \t]*(\S*)$", (ROOT / "Makefile").read_text(), re.M)
     for path in (ROOT / "README.md", ROOT / "Hand_Written_Digit_Classification.ipynb"):
         text = path.read_text()
         assert "<!-- colab-badge -->" in text
-        assert '"https://colab.research.google.com/github/"' not in text  # a badge with no repository
+        if repo:
+            assert f"https://colab.research.google.com/github/{repo}/blob/main/" in text
+        else:
+            assert "Upload notebook" in text and "colab.research.google.com/github" not in text

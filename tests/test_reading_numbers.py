@@ -45,7 +45,7 @@ def test_the_strokes_of_one_digit_stay_one_digit(library, trained_model, digit):
 
 def test_touching_digits_are_cut(library, trained_model, mnist):
     """Numbers of 3 training digits, two of them touching or overlapping by 1-3 px: most are read
-    right (measured 77% on this draw, and 31% with cutting turned off)."""
+    right (measured 83% on this draw, and 31% with cutting turned off)."""
     (images, labels), _ = mnist
     pictures, texts = [], []
     rng = np.random.default_rng(0)
@@ -54,7 +54,7 @@ def test_touching_digits_are_cut(library, trained_model, mnist):
         pictures.append(library.compose_number(images[chosen], [int(rng.integers(-3, 1)), 12]))
         texts.append("".join(map(str, labels[chosen])))
     right = np.mean([library.read_number(trained_model, p).text == t for p, t in zip(pictures, texts)])
-    assert right >= 0.72, right
+    assert right >= 0.78, right
 
 
 def test_digits_come_left_to_right_with_boxes_in_the_input_pixels(library, trained_model, mnist):
@@ -124,9 +124,9 @@ def test_composed_numbers_have_their_gaps(library):
 
 
 # Measured with the committed model (`python -m tools.benchmark_numbers`, evaluation fonts, 200 numbers
-# of 2 to 6 digits each): 49.5% of the photos and 80.0% of the canvases read exactly. The bars sit
+# of 2 to 6 digits each): 54.0% of the photos and 83.0% of the canvases read exactly. The bars sit
 # below, to catch a regression; the issue's target (90%) is not met.
-NUMBER_BARS = {"font number photos": 0.42, "font number canvases": 0.72}
+NUMBER_BARS = {"font number photos": 0.47, "font number canvases": 0.76}
 
 
 @pytest.mark.skipif(
