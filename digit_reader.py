@@ -448,9 +448,14 @@ def _check_size(width, height, max_pixels=MAX_PIXELS):
     """Refuse, before any pixel is decoded, sizes that cannot be one digit or would cost too
     much."""
     if width * height > max_pixels:
+        limits = f"pictures are read up to {max_pixels / 1e6:g}"
+        if max_pixels != MAX_PIXELS:  # decoded at full size
+            limits = (
+                f"PNG, GIF, BMP, TIFF, WebP up to {max_pixels / 1e6:g}, JPEG {MAX_PIXELS / 1e6:g}"
+            )
         raise DigitImageError(
-            f"image too large to be a digit: {width}x{height} pixels "
-            f"(limit {max_pixels // 1_000_000} megapixels)"
+            f"the picture is too large: {width} × {height} pixels, "
+            f"{width * height / 1e6:.1f} megapixels ({limits} megapixels)"
         )
     if min(width, height) < MIN_SIDE:
         raise DigitImageError(
@@ -459,7 +464,7 @@ def _check_size(width, height, max_pixels=MAX_PIXELS):
         )
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise DigitImageError(
-            f"image too long and thin to hold one digit: {width}x{height} pixels "
+            f"image too long and thin to read: {width}x{height} pixels "
             f"(sides at most {MAX_ASPECT}:1)"
         )
 
@@ -467,7 +472,8 @@ def _check_size(width, height, max_pixels=MAX_PIXELS):
 def _check_file_size(size):
     if size > MAX_FILE_BYTES:
         raise DigitImageError(
-            f"image file too large: {size / 1e6:.1f} MB (limit {MAX_FILE_BYTES / 1e6:g} MB)"
+            f"the file is too large: {size / 1e6:.1f} MB (pictures of up to "
+            f"{MAX_FILE_BYTES / 1e6:g} MB are read)"
         )
 
 
@@ -976,7 +982,9 @@ def _ink(gray):
     """Ink intensity (0 = paper) and the mask of confident ink, from a grey image in [0, 1]."""
     lo, paper, hi = _quantiles(gray[::2, ::2], [0.001, 0.5, 0.999])
     if hi - lo < MIN_CONTRAST:
-        raise DigitImageError("no digit found: the image is blank (nearly uniform)")
+        raise DigitImageError(
+            "no digit found: the picture is nearly uniform (blank, or covered in ink)"
+        )
     # Most of the picture is paper; the ink is the extreme farther from it.
     bright = 1 - gray if paper - lo > hi - paper else gray
     relief = bright - _background(bright)
@@ -2036,7 +2044,9 @@ PAD_HTML = f"""
   <button type="button" data-action="undo">Undo</button>
   <button type="button" data-action="clear">Clear</button>
 </div>
-<canvas width="{APP_CANVAS_WIDTH}" height="{APP_CANVAS_HEIGHT}" aria-label="Drawing pad"></canvas>
+<canvas width="{APP_CANVAS_WIDTH}" height="{APP_CANVAS_HEIGHT}" role="img"
+  aria-label="Drawing pad: draw a digit or a number with a mouse, a finger or a pen">
+  Draw a digit or a number with a mouse, a finger or a pen, or use the Upload tab.</canvas>
 """
 PAD_CSS = f"""
 .pad-tools {{ display: flex; gap: 6px; margin-bottom: 6px; }}
@@ -2092,8 +2102,9 @@ element.querySelector("[data-action=undo]").addEventListener("click", () => {
   if (history.length) { pen.putImageData(history.pop(), 0, 0); send(); }
 });
 element.querySelector("[data-action=clear]").addEventListener("click", () => {
-  history.length = 0;
+  history.push(pen.getImageData(0, 0, canvas.width, canvas.height));  // Undo brings it back
   pen.clearRect(0, 0, canvas.width, canvas.height);
+  element.querySelector("[data-tool=brush]").click();  // a fresh start draws
   send();
 });
 """
@@ -2178,11 +2189,42 @@ def _boxes_drawn(gray, digits):
     return np.asarray(picture)
 
 
+DOUBT_BELOW = 0.9  # an answer less likely than this reads as a question: "Maybe 7?"
+APP_CSS = """
+.doubt [data-testid='label-output-value'] { color: #595959; font-style: italic; font-weight: 500; }
+"""
+
+
+def _answer(reading, probabilities):
+    """The answer for the page's gr.Label: a lone digit's ten probabilities, or the number and the
+    product of its digits' probabilities beside the runner-up (the least sure digit's second
+    choice). Less likely than DOUBT_BELOW, it reads as a question, in a muted style."""
+    import gradio as gr
+
+    surest = probabilities.max(axis=1)
+    likelihood = float(np.prod(surest))
+    if len(probabilities) == 1:
+        answer = {str(digit): float(p) for digit, p in enumerate(probabilities[0])}
+    else:
+        unsure = int(surest.argmin())
+        second = int(np.argsort(probabilities[unsure])[-2])
+        runner_up = reading.text[:unsure] + str(second) + reading.text[unsure + 1 :]
+        answer = {
+            reading.text: likelihood,
+            runner_up: likelihood / surest[unsure] * float(probabilities[unsure, second]),
+        }
+    if likelihood >= DOUBT_BELOW:
+        return gr.Label(value=answer, elem_classes=[])
+    doubtful = {
+        (f"Maybe {key}?" if key == reading.text else f"{key}?"): p for key, p in answer.items()
+    }
+    return gr.Label(value=doubtful, elem_classes=["doubt"])
+
+
 def page_answer(model, picture):
-    """(answer, the model's inputs enlarged, the picture with each digit's box, message) for the
-    page, as read_number() reads the picture. The answer is the ten digits' probabilities for a
-    lone digit, the number and the product of its digits' probabilities for several. Errors and
-    "not a digit" stay on screen as the message."""
+    """(answer, the model's inputs enlarged, the picture with each digit's box, message) for a tab,
+    as read_number() reads the picture (see _answer). Errors and "not a digit" stay on screen as
+    the message until the next input."""
     if picture is None:
         return None, None, None, ""
     try:
@@ -2200,10 +2242,7 @@ def page_answer(model, picture):
             None,
             f"**That doesn't look like {what}:** {reading.reason}.",
         )
-    if len(fields) == 1:
-        answer = {str(digit): float(p) for digit, p in enumerate(probabilities[0])}
-    else:
-        answer = {reading.text: float(np.prod(probabilities.max(axis=1)))}
+    answer = _answer(reading, probabilities)
     return answer, _enlarged(fields), _boxes_drawn(gray, reading.digits), ""
 
 
@@ -2237,12 +2276,33 @@ def api_answer(model, value, read=lambda value: value):
     return {"text": reading.text, "digits": digits, "reason": reading.reason}
 
 
-def _app_inputs():
-    """The Draw and Upload tabs: (drawing pad, upload, preview of the upload)."""
+def _answer_area(prefix=""):
+    """A tab's own answer: [answer, the model's inputs, the digits' boxes, message], each element's
+    id starting with `prefix`."""
     import gradio as gr
 
-    with gr.Tabs():
-        with gr.Tab("Draw", id="draw"):
+    message = gr.Markdown(elem_id=f"{prefix}message")
+    label = gr.Label(num_top_classes=10, label="Answer", elem_id=f"{prefix}prediction")
+    image = dict(interactive=False, height=160, buttons=[])
+    found = gr.Image(label="Digits found", elem_id=f"{prefix}digits-found", **image)
+    seen = gr.Image(
+        label="What the model sees (28 × 28 each)", elem_id=f"{prefix}model-input", **image
+    )
+    return [label, seen, found, message]
+
+
+def _draw_tab(model, live):
+    """The Draw tab: the pad, and its own answer updating at the end of every stroke."""
+    import gradio as gr
+
+    def show_drawing(event: gr.EventData):
+        try:
+            return page_answer(model, pad_drawing(event._data.get("png")))
+        except ValueError as err:  # a DigitImageError, or base64 that does not decode
+            return None, None, None, f"**Cannot read this drawing:** {err}"
+
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=300):
             pad = gr.HTML(
                 html_template=PAD_HTML,
                 css_template=PAD_CSS,
@@ -2250,10 +2310,20 @@ def _app_inputs():
                 elem_id="sketch",
                 apply_default_css=False,
             )
-        with gr.Tab("Upload", id="upload"):
+        with gr.Column(min_width=300):
+            outputs = _answer_area()
+    pad.change(show_drawing, None, outputs, **live)
+
+
+def _upload_tab(model, live):
+    """The Upload tab: a file box, its preview and its own answer; returns the file box."""
+    import gradio as gr
+
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=300):
             # gr.File, not gr.Image: a non-image must reach our checks to get our message.
             upload = gr.File(
-                label="A picture of a digit or a number",
+                label=f"A picture of a digit or a number (at most {MAX_FILE_BYTES / 1e6:g} MB)",
                 type="filepath",
                 elem_id="upload",
                 height=120,
@@ -2261,26 +2331,10 @@ def _app_inputs():
             preview = gr.Image(
                 label="Your picture", interactive=False, height=200, buttons=[], elem_id="preview"
             )
-    return pad, upload, preview
-
-
-def _app_outputs():
-    """The answer: (message, answer, the model's inputs, the digits' boxes)."""
-    import gradio as gr
-
-    message = gr.Markdown(elem_id="message")
-    label = gr.Label(num_top_classes=10, label="Answer", elem_id="prediction")
-    found = gr.Image(
-        label="Digits found", interactive=False, height=160, buttons=[], elem_id="digits-found"
-    )
-    seen = gr.Image(
-        label="What the model sees (28 × 28 each)",
-        interactive=False,
-        height=160,
-        buttons=[],
-        elem_id="model-input",
-    )
-    return message, label, seen, found
+        with gr.Column(min_width=300):
+            outputs = _answer_area("upload-")
+    upload.change(lambda path: upload_answer(model, path), upload, [preview, *outputs], **live)
+    return upload
 
 
 def _api_endpoints(model, upload, concurrency_limit):
@@ -2305,19 +2359,14 @@ def _api_endpoints(model, upload, concurrency_limit):
 
 
 def build_demo(model, concurrency_limit=4):
-    """A Gradio app: draw or upload a digit or a number; the answer updates at once, with each
-    digit's box, the 28 x 28 images the model received and, for a lone digit, the ten digits' bars.
+    """A Gradio app: draw or upload a digit or a number; each tab's own answer updates at once,
+    with each digit's box, the 28 x 28 images the model received and, for a lone digit, the ten
+    digits' bars; an unsure answer reads as a question ("Maybe 7?").
 
     API: "/predict" (an image file in) and "/predict_drawing" (a Sketchpad value in) answer
     read_number()'s reading: {"text", "digits": [{"digit", "probability", "box"}], "reason"}.
     Up to `concurrency_limit` requests of each kind run at once: a slow one stalls no other."""
     import gradio as gr
-
-    def show_drawing(event: gr.EventData):
-        try:
-            return page_answer(model, pad_drawing(event._data.get("png")))
-        except ValueError as err:  # a DigitImageError, or base64 that does not decode
-            return None, None, None, f"**Cannot read this drawing:** {err}"
 
     live = dict(
         show_progress="hidden",
@@ -2330,18 +2379,11 @@ def build_demo(model, concurrency_limit=4):
             "## Handwritten digit classifier\nDraw a digit or a number, or upload a picture of "
             "one: the answer updates as you go."
         )
-        with gr.Row(equal_height=False):
-            with gr.Column(min_width=300):
-                pad, upload, preview = _app_inputs()
-            with gr.Column(min_width=300):
-                message, label, seen, found = _app_outputs()
-        pad.change(show_drawing, None, [label, seen, found, message], **live)
-        upload.change(
-            lambda path: upload_answer(model, path),
-            upload,
-            [preview, label, seen, found, message],
-            **live,
-        )
+        with gr.Tabs():
+            with gr.Tab("Draw", id="draw"):
+                _draw_tab(model, live)
+            with gr.Tab("Upload", id="upload"):
+                upload = _upload_tab(model, live)
         _api_endpoints(model, upload, concurrency_limit)
     return demo
 
@@ -2375,16 +2417,17 @@ class RequestSizeLimit:
 def launch_demo(demo, host="127.0.0.1", share=False, **kwargs):
     """Serve the demo in the background on `host` (local only by default); returns the local URL.
 
-    Uploads stay in Gradio's temporary folder (build_demo deletes them after an hour) and are
-    capped at 5 MB, any request at MAX_REQUEST_BYTES; no monitoring page, no run history kept in
-    the browser."""
+    Uploads stay in Gradio's temporary folder (build_demo deletes them after an hour); files up to
+    MAX_REQUEST_BYTES reach the page, which says on screen why one over MAX_FILE_BYTES is not
+    read; larger requests are refused unread. No monitoring page, no run history in the browser."""
     from starlette.middleware import Middleware
 
     options = dict(
         server_name=host,
         share=share,
         prevent_thread_lock=True,
-        max_file_size=MAX_FILE_BYTES,
+        max_file_size=MAX_REQUEST_BYTES,
+        css=APP_CSS,
         enable_monitoring=False,
         run_history=False,
         ssr_mode=False,
