@@ -1,30 +1,27 @@
 """One Parameters cell is the single source of every setting: each MNIST_<NAME> overrides exactly <NAME>,
 and the functions take the settings as arguments (the library cells alone define no setting)."""
 import contextlib
-import json
 import os
 import re
 
 import pytest
 
-from tools.export_library import NOTEBOOK
+from tools.export_library import NOTEBOOK, notebook_parameters, tagged_cells
 
-PARAMETERS_CELL = next("".join(cell["source"]) for cell in json.loads(NOTEBOOK.read_text())["cells"]
-                       if "parameters" in cell["metadata"].get("tags", []))
+(PARAMETERS_CELL,) = tagged_cells(NOTEBOOK, "parameters")
 OVERRIDABLE = re.findall(r'^(\w+) = env_param\("(\w+)"', PARAMETERS_CELL, re.M)
 NAMES = [name for name, _ in OVERRIDABLE]
 DERIVED_FROM_PRESET = {"EPOCHS", "ENSEMBLE_SIZE"}  # their defaults are the preset's
 
 
-def run_parameters_cell(library, monkeypatch, **environment):
+def run_parameters_cell(monkeypatch, **environment):
     for name in os.environ:
         if name.startswith("MNIST_"):
             monkeypatch.delenv(name)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    namespace = dict(vars(library))
-    exec(PARAMETERS_CELL, namespace)
-    return {name: namespace[name] for name in NAMES}
+    settings = notebook_parameters()
+    return {name: getattr(settings, name) for name in NAMES}
 
 
 def another_value(name, value):
@@ -47,10 +44,10 @@ def test_every_override_is_named_after_its_parameter():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_each_override_changes_exactly_its_parameter(library, monkeypatch, name):
-    defaults = run_parameters_cell(library, monkeypatch)
+def test_each_override_changes_exactly_its_parameter(monkeypatch, name):
+    defaults = run_parameters_cell(monkeypatch)
     text, expected = another_value(name, defaults[name])
-    overridden = run_parameters_cell(library, monkeypatch, **{f"MNIST_{name}": text})
+    overridden = run_parameters_cell(monkeypatch, **{f"MNIST_{name}": text})
     assert overridden[name] == expected
     unaffected = set(NAMES) - {name} - (DERIVED_FROM_PRESET if name == "PRESET" else set())
     assert {n: overridden[n] for n in unaffected} == {n: defaults[n] for n in unaffected}

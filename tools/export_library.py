@@ -30,7 +30,8 @@ no server; the settings it needs have defaults and functions take them as argume
 '''
 
 
-def _cells(notebook, tag):
+def tagged_cells(notebook, tag):
+    """The sources of the notebook's code cells tagged `tag`, in order."""
     cells = json.loads(Path(notebook).read_text())["cells"]
     return [
         "".join(cell["source"])
@@ -41,7 +42,7 @@ def _cells(notebook, tag):
 
 def module_source(notebook=NOTEBOOK) -> str:
     """The module's text: the header, then the notebook's `library` cells in order."""
-    return "\n\n\n".join([HEADER.rstrip("\n"), *_cells(notebook, "library")]) + "\n"
+    return "\n\n\n".join([HEADER.rstrip("\n"), *tagged_cells(notebook, "library")]) + "\n"
 
 
 def notebook_parameters(notebook=NOTEBOOK) -> types.SimpleNamespace:
@@ -51,7 +52,7 @@ def notebook_parameters(notebook=NOTEBOOK) -> types.SimpleNamespace:
 
     library = vars(digit_reader)
     namespace = dict(library)
-    (source,) = _cells(notebook, "parameters")
+    (source,) = tagged_cells(notebook, "parameters")
     exec(compile(source, f"{Path(notebook).name}[parameters]", "exec"), namespace)
     settings = {
         name: value
