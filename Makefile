@@ -11,7 +11,7 @@ DATA := data/mnist
 # "Open in Colab" badges in README.md and the notebook. Empty: upload instructions instead.
 COLAB_REPO :=
 
-.PHONY: run test test-fast data setup latest-env benchmark badge module
+.PHONY: run test test-fast lint data setup latest-env benchmark badge module
 
 setup: $(VENV)/.installed
 
@@ -35,9 +35,15 @@ data: setup
 run: data
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 $(NOTEBOOK)
 
-# The tests (they use the committed model), then nbval re-executes the whole notebook on a copy in a
-# temporary folder, so that nothing committed is overwritten.
-test: data latest-env
+# Ruff's linter and formatter check on the notebook, tools/ and tests/ (settings in pyproject.toml;
+# `$(PY) -m ruff format .` and `$(PY) -m ruff check --fix .` fix most of what they report).
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+# The lint, the tests (they use the committed model), then nbval re-executes the whole notebook on a
+# copy in a temporary folder, so that nothing committed is overwritten.
+test: lint data latest-env
 	@$(PY) -c "import gradio, keras, numpy, sys, tensorflow; print(f'Colab runtime pins: Python {sys.version.split()[0]},' \
 	  f' tensorflow {tensorflow.__version__}, keras {keras.__version__}, numpy {numpy.__version__}, gradio {gradio.__version__}')"
 	$(PY) -m pytest tests

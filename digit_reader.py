@@ -20,9 +20,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import contextlib
 import csv
-import logging
 import importlib
 import json
+import logging
 import platform
 import struct
 import sys
@@ -372,7 +372,7 @@ def plot_digits(images, titles, n_cols=10, cmap="binary_r"):
     """A grid of digit images with a title under each."""
     n_rows = int(np.ceil(len(images) / n_cols))
     plt.figure(figsize=(n_cols * 1.2, n_rows * 1.4))
-    for index, (image, title) in enumerate(zip(images, titles)):
+    for index, (image, title) in enumerate(zip(images, titles, strict=True)):
         plt.subplot(n_rows, n_cols, index + 1)
         plt.imshow(np.squeeze(image), cmap=cmap, vmin=0, vmax=image.max() if image.max() > 1 else 1)
         plt.axis("off")
@@ -634,7 +634,6 @@ def read_digit_picture(image):
 
 # @title Look at a file's structure before any decoder does: _checked_format()
 import re
-import struct
 
 # Pillow decodes these formats itself, no external program: photos and scans (JPEG, PNG, WebP,
 # TIFF), drawings and screenshots (PNG, BMP, GIF). Anything else is refused unread.
@@ -1080,7 +1079,7 @@ def _jitter(points, rng, amount=2.5):
 
 def _circle(cx, cy, r, start=0.0, turn=1.0, n=40):
     angles = start + np.linspace(0, 2 * np.pi * turn, n)
-    return list(zip(cx + r * np.cos(angles), cy + r * np.sin(angles)))
+    return list(zip(cx + r * np.cos(angles), cy + r * np.sin(angles), strict=True))
 
 
 def _curve(kind, r, rng):
@@ -1112,7 +1111,7 @@ def _figure(kind, c, r, rng):
         return [[(x, c - r), (x, c + r)] for x in at] + [[(c - r, y), (c + r, y)] for y in at]
     if kind == "star":
         angles = -np.pi / 2 + np.arange(6) * 4 * np.pi / 5
-        return [list(zip(c + r * np.cos(angles), c + r * np.sin(angles)))]
+        return [list(zip(c + r * np.cos(angles), c + r * np.sin(angles), strict=True))]
     if kind == "smiley":
         eyes = [_circle(c + dx, c - r / 3, r / 10) for dx in (-r / 3, r / 3)]
         return [_circle(c, c, r), _circle(c, c, r / 2, 0.2 * np.pi, 0.3)] + eyes
@@ -1130,7 +1129,7 @@ def _shape_strokes(kind, rng):
     c, r = _PAD / 2, _PAD * rng.uniform(0.3, 0.42)
     if kind in ("scribble", "spiral", "heart", "wave"):
         x, y = _curve(kind, r, rng)
-        return [list(zip(c + x, c + y))]
+        return [list(zip(c + x, c + y, strict=True))]
     return _figure(kind, c, r, rng)
 
 
@@ -1246,7 +1245,7 @@ def choose_strategy(accelerators):
 
 
 # @title Random shifts and rotations: with_augmentation()
-def shift_rotate(images, shifts, turns, native=keras.backend.backend() == "tensorflow"):
+def shift_rotate(images, shifts, turns, native=BACKEND == "tensorflow"):
     """Images (N, H, W, C) moved by `shifts` (N, 2) pixels (down, right) and rotated by `turns` (N,)
     of a full turn about their centre: one bilinear resampling, zeros outside. `native`:
     TensorFlow's resampling kernel; otherwise resample_by_matrix_products()."""
@@ -1584,7 +1583,7 @@ def plot_reliability(curves, labels, bins=15):
     plt.figure(figsize=(5, 4.5))
     plt.plot([0, 1], [0, 1], "k:", label="perfectly calibrated")
     for name, probabilities in curves.items():
-        confidence, accuracy, _ = zip(*confidence_bins(probabilities, labels, bins))
+        confidence, accuracy, _ = zip(*confidence_bins(probabilities, labels, bins), strict=True)
         plt.plot(
             confidence,
             accuracy,
@@ -1602,7 +1601,7 @@ def plot_learning_curves(history):
     """Loss and accuracy, training vs validation, side by side."""
     epochs = np.array(history.epoch) + 1
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    for axis, metric in zip(axes, ("loss", "accuracy")):
+    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
         axis.plot(epochs, history.history[metric], "o-", label="training")
         axis.plot(epochs, history.history[f"val_{metric}"], "o-", label="validation")
         axis.set_xlabel("epoch")
@@ -1744,7 +1743,9 @@ def _read_marks(model, image, not_a_digit_below=None):
     groups = _groups(labels, count)
     rows = [_bbox(np.isin(labels, ids))[0] for ids in groups]
     tallest = max(r.stop - r.start for r in rows)
-    groups = [ids for ids, r in zip(groups, rows) if r.stop - r.start >= SIGN_BELOW * tallest]
+    groups = [
+        ids for ids, r in zip(groups, rows, strict=True) if r.stop - r.start >= SIGN_BELOW * tallest
+    ]
     pieces = _pieces(ink, strong, labels, groups)
     fields = np.stack([_fit_field(span, span_strong) for *_, span, span_strong in pieces])
     probabilities = predict_proba(model, fields)
@@ -1930,7 +1931,7 @@ def predict_digits(model, images, top_k=3):
             raise DigitImageError(f"input {i}: {err}") from None
     probs = predict_proba(model, np.stack(batch))
     best = np.argsort(-probs, axis=1, kind="stable")[:, :top_k]
-    results = [[(int(d), float(p[d])) for d in row] for row, p in zip(best, probs)]
+    results = [[(int(d), float(p[d])) for d in row] for row, p in zip(best, probs, strict=True)]
     return results[0] if single else results
 
 
@@ -2001,7 +2002,7 @@ def compose_number(digits, gaps, margin=8):
     widths = [crop.shape[1] for crop in crops]
     lefts = margin + np.concatenate([[0], np.cumsum(np.add(widths[:-1], gaps))])
     picture = np.zeros((digits.shape[1] + 2 * margin, max(lefts + widths) + margin), np.uint8)
-    for left, crop in zip(lefts, crops):
+    for left, crop in zip(lefts, crops, strict=True):
         region = picture[margin : margin + crop.shape[0], left : left + crop.shape[1]]
         np.maximum(region, crop, out=region)
     return picture
@@ -2012,7 +2013,7 @@ def plot_readings(model, pictures, columns=3):
     number read as its title."""
     rows = -(-len(pictures) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.2 * rows), squeeze=False)
-    for axis, picture in zip(axes.flat, pictures):
+    for axis, picture in zip(axes.flat, pictures, strict=False):
         gray, (width, height) = _flat_picture(picture)
         reading = read_number(model, picture)
         axis.imshow(gray, cmap="gray", extent=(0, width, height, 0))

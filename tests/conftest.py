@@ -13,12 +13,14 @@ from tools.export_library import notebook_parameters  # noqa: E402
 
 MODEL_PATH = ROOT / "mnist_model.h5"
 DATA_DIR = ROOT / "data" / "mnist"
+# Python programs that tests run in a process of their own.
+PROGRAMS = ROOT / "tests" / "programs"
 
 
 @pytest.fixture(scope="session")
 def library():
-    """digit_reader: the module generated from the notebook's `library` cells (tests/test_digit_reader.py
-    checks that it is current)."""
+    """digit_reader: the module generated from the notebook's `library` cells
+    (tests/test_digit_reader.py checks that it is current)."""
     import digit_reader
 
     return digit_reader
@@ -34,6 +36,7 @@ def parameters():
 def trained_model(library):
     """The committed, trained model."""
     import keras
+
     return keras.models.load_model(MODEL_PATH)
 
 

@@ -1,4 +1,5 @@
 """End to end: the Gradio demo driven in headless Chromium, and called through gradio_client."""
+
 import os
 import re
 import shutil
@@ -17,10 +18,15 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 TIMEOUT_S = 30  # every wait below is bounded by this
 expect.set_options(timeout=TIMEOUT_S * 1000)
 # Where the screenshots the README shows are written: a temporary folder unless asked, so that tests
-# never change tracked files (`APP_SCREENSHOTS=images pytest tests/test_app_browser.py` refreshes them).
+# never change tracked files (`APP_SCREENSHOTS=images pytest tests/test_app_browser.py` refreshes
+# them).
 SCREENSHOTS = Path(os.environ.get("APP_SCREENSHOTS") or tempfile.mkdtemp(prefix="app_screenshots_"))
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's Chromium: apt-get install -y chromium")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +49,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, timeout=TIMEOUT_S * 1000,
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, timeout=TIMEOUT_S * 1000, args=CHROMIUM_ARGS
+        )
         try:
             yield browser
         finally:
@@ -75,22 +82,24 @@ def files(mnist_test, tmp_path_factory):
     return digit, int(labels[index]), text
 
 
-ANSWER = "#prediction [data-testid='label-output-value']"  # the Draw tab's; the Upload tab's ids start "upload-"
+# The Draw tab's answer; the Upload tab's ids start "upload-".
+ANSWER = "#prediction [data-testid='label-output-value']"
 UPLOAD_ANSWER = "#upload-prediction [data-testid='label-output-value']"
 
 
 def _answer(page, digit, tab=""):
-    """Wait for `digit` to be the answer on screen (`tab`: "" for Draw, "upload-" for Upload); returns its
-    confidence in percent."""
+    """Wait for `digit` to be the answer on screen (`tab`: "" for Draw, "upload-" for Upload);
+    returns its confidence in percent."""
     expect(page.locator(f"#{tab}prediction [data-testid='label-output-value']")).to_have_text(
-        str(digit), timeout=TIMEOUT_S * 1000)
+        str(digit), timeout=TIMEOUT_S * 1000
+    )
     top = page.locator(f"#{tab}prediction [data-testid$='-confidence-set']").first.inner_text()
     return float(top.split()[-1].rstrip("%"))
 
 
 def _clear(page):
-    """Open the Draw tab, press Clear and wait until the answer is gone (the pad may still be answering a
-    late stroke)."""
+    """Open the Draw tab, press Clear and wait until the answer is gone (the pad may still be
+    answering a late stroke)."""
     page.get_by_role("tab", name="Draw").click()
     time.sleep(1)  # a stroke's answer still on its way would arrive after the clear
     page.locator("#sketch").get_by_role("button", name="Clear", exact=True).click()
@@ -118,18 +127,24 @@ def test_serves_on_localhost_with_upload_cap(demo, library):
 
 
 def test_draw_at_once_with_a_digit_pad(page, library):
-    """The brush is active on load, the pad is shown at 100% with brush, eraser, undo and Clear only, and
-    a clear 7 is answered without pressing anything, at 99% or more, with the model's 28x28 input shown."""
+    """The brush is active on load, the pad is shown at 100% with brush, eraser, undo and Clear
+    only, and a clear 7 is answered without pressing anything, at 99% or more, with the model's
+    28x28 input shown."""
     pad = page.locator("#sketch")
     assert pad.locator("button[aria-pressed=true]").inner_text() == "Brush"
     box = pad.locator("canvas").bounding_box()
     size = pad.locator("canvas").evaluate("c => [c.width, c.height]")
-    assert [box["width"], box["height"]] == size == [library.APP_CANVAS_WIDTH, library.APP_CANVAS_HEIGHT]
+    assert (
+        [box["width"], box["height"]]
+        == size
+        == [library.APP_CANVAS_WIDTH, library.APP_CANVAS_HEIGHT]
+    )
     tools = [button.inner_text() for button in pad.locator("button").all() if button.is_visible()]
     assert tools == ["Brush", "Eraser", "Undo", "Clear"], tools
     draw_digit(page, 7)
     assert _answer(page, 7) >= 99
-    expect(page.locator("#prediction [data-testid$='-confidence-set']")).to_have_count(10)  # all digits
+    confidences = page.locator("#prediction [data-testid$='-confidence-set']")
+    expect(confidences).to_have_count(10)  # all digits
     expect(page.locator("#model-input img")).to_be_visible()
     page.screenshot(path=SCREENSHOTS / "app_desktop.png")
 
@@ -143,7 +158,10 @@ def test_undo_and_eraser(page):
     expect(page.locator(ANSWER)).to_have_count(0)
     draw_digit(page, 0)
     _answer(page, 0)
-    ink = """c => c.getContext("2d").getImageData(0, 0, c.width, c.height).data.filter((v, i) => i % 4 == 3 && v).length"""
+    ink = (  # the canvas's inked pixels: those with a non-zero alpha
+        'c => c.getContext("2d").getImageData(0, 0, c.width, c.height)'
+        ".data.filter((v, i) => i % 4 == 3 && v).length"
+    )
     canvas = page.locator("#sketch canvas")
     before = canvas.evaluate(ink)
     page.locator("#sketch").get_by_role("button", name="Eraser").click()
@@ -169,8 +187,8 @@ def test_clear_keeps_the_brush_and_clears_the_answer(page):
 
 
 def test_a_number_drawn_digit_by_digit_is_read_whole(page):
-    """"2026" drawn stroke by stroke is answered as 2026 without pressing anything, with a box drawn
-    round each digit and the four 28 x 28 inputs shown."""
+    """ "2026" drawn stroke by stroke is answered as 2026 without pressing anything, with a box
+    drawn round each digit and the four 28 x 28 inputs shown."""
     _clear(page)
     draw_number(page, "2026")
     _answer(page, 2026)
@@ -194,7 +212,8 @@ def test_error_stays_readable_until_the_next_input(page, files):
     _upload(page, text)
     message = page.locator("#upload-message")
     expect(message).to_contain_text("not an image", timeout=TIMEOUT_S * 1000)
-    expect(page.locator(UPLOAD_ANSWER)).to_have_count(0)  # no answer left over from an earlier picture
+    # no answer left over from an earlier picture
+    expect(page.locator(UPLOAD_ANSWER)).to_have_count(0)
     time.sleep(10)
     expect(message).to_contain_text("not an image")
     assert "/tmp" not in message.inner_text() and text.name not in message.inner_text()
@@ -204,8 +223,8 @@ def test_error_stays_readable_until_the_next_input(page, files):
 
 
 def test_each_tab_keeps_its_own_answer(page, files):
-    """An upload's answer, then a drawing's: switching tabs back and forth shows each tab its own answer and
-    re-reads nothing (a tab's answer used to replace the other's)."""
+    """An upload's answer, then a drawing's: switching tabs back and forth shows each tab its own
+    answer and re-reads nothing (a tab's answer used to replace the other's)."""
     digit, label, _ = files
     _upload(page, digit)
     _answer(page, label, "upload-")
@@ -222,8 +241,8 @@ def test_each_tab_keeps_its_own_answer(page, files):
 
 
 def test_an_unsure_answer_reads_as_a_question(page, library, trained_model, mnist_test, tmp_path):
-    """A test digit that the model reads at under DOUBT_BELOW (but not so low as "not a digit") is answered
-    "Maybe <digit>?" in the muted style, with the runner-up below it."""
+    """A test digit that the model reads at under DOUBT_BELOW (but not so low as "not a digit") is
+    answered "Maybe <digit>?" in the muted style, with the runner-up below it."""
     images, _ = mnist_test
     path = tmp_path / "unsure.png"
     for image in images[:3000]:
@@ -236,12 +255,14 @@ def test_an_unsure_answer_reads_as_a_question(page, library, trained_model, mnis
     _upload(page, path)
     expect(page.locator(UPLOAD_ANSWER)).to_have_text(f"Maybe {reading.text}?")
     expect(page.locator("#upload-prediction")).to_have_class(re.compile(r"\bdoubt\b"))
-    expect(page.locator("#upload-prediction [data-testid$='-confidence-set']").nth(1)).to_be_visible()
+    expect(
+        page.locator("#upload-prediction [data-testid$='-confidence-set']").nth(1)
+    ).to_be_visible()
 
 
 def test_an_oversized_file_is_explained_on_the_page(page, tmp_path):
-    """A 6 MB file is not read, and the page says why, in MB as the upload box states its limit, until the
-    next input (it used to be a toast that vanished)."""
+    """A 6 MB file is not read, and the page says why, in MB as the upload box states its limit,
+    until the next input (it used to be a toast that vanished)."""
     big = tmp_path / "big.png"
     big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(6_000_000))
     _upload(page, big)
@@ -253,8 +274,12 @@ def test_an_oversized_file_is_explained_on_the_page(page, tmp_path):
 
 
 def test_phone_shows_the_answer_without_scrolling(browser, app_url):
-    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                             is_mobile=True, has_touch=True)
+    phone = browser.new_page(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     try:
         phone.set_default_timeout(TIMEOUT_S * 1000)
         phone.goto(app_url)
@@ -274,8 +299,9 @@ def test_api_endpoint(app_url, files):
     from gradio_client.exceptions import AppError
 
     digit, label, text = files
-    client = Client(app_url, verbose=False, analytics_enabled=False,
-                    httpx_kwargs={"timeout": TIMEOUT_S})
+    client = Client(
+        app_url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S}
+    )
     try:
         job = client.submit(handle_file(str(digit)), api_name="/predict")
         answer = job.result(timeout=TIMEOUT_S)
@@ -291,8 +317,9 @@ def test_api_endpoint(app_url, files):
 
 
 def test_api_page_examples_work_as_written(app_url, files):
-    """Each endpoint called with the example the "Use via API" page shows, its sample file (a URL, not
-    reachable here) replaced by a local digit picture: the structure as written gets the right answer."""
+    """Each endpoint called with the example the "Use via API" page shows, its sample file (a URL,
+    not reachable here) replaced by a local digit picture: the structure as written gets the right
+    answer."""
     from gradio_client import Client, handle_file
 
     digit, label, _ = files
@@ -304,7 +331,9 @@ def test_api_page_examples_work_as_written(app_url, files):
             return {key: local(value) for key, value in example.items()}
         return [local(value) for value in example] if isinstance(example, list) else example
 
-    client = Client(app_url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S})
+    client = Client(
+        app_url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S}
+    )
     try:
         endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
         assert set(endpoints) == {"/predict", "/predict_drawing"}
@@ -317,8 +346,8 @@ def test_api_page_examples_work_as_written(app_url, files):
 
 
 def test_a_slow_request_does_not_stall_the_others(app_url, files, library, monkeypatch):
-    """Requests run concurrently: a normal upload is answered while slow ones (standing in for hostile files
-    that take long) are still running."""
+    """Requests run concurrently: a normal upload is answered while slow ones (standing in for
+    hostile files that take long) are still running."""
     from gradio_client import Client, handle_file
 
     slow_seconds = 8
@@ -333,7 +362,9 @@ def test_a_slow_request_does_not_stall_the_others(app_url, files, library, monke
         return read_number(model, image, not_a_digit_below)
 
     monkeypatch.setattr(library, "read_number", slow_for_slow_files)
-    client = Client(app_url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S})
+    client = Client(
+        app_url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S}
+    )
     slow_jobs = [client.submit(handle_file(str(slow_file)), api_name="/predict") for _ in range(2)]
     time.sleep(1)  # the slow requests are being served
     start = time.perf_counter()
@@ -347,12 +378,17 @@ def test_a_slow_request_does_not_stall_the_others(app_url, files, library, monke
 def _client(app_url):
     from gradio_client import Client
 
-    return Client(app_url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S})
+    return Client(
+        app_url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": TIMEOUT_S}
+    )
 
 
-def test_predict_drawing_reads_its_files_through_the_project_checks(app_url, files, tmp_path, monkeypatch):
-    """Gradio's Sketchpad would open whatever arrives with every Pillow format: an EPS (Ghostscript), a
-    169-megapixel PNG of 164 KB, eight layers of 36 megapixels. The endpoint reads the files itself."""
+def test_predict_drawing_reads_its_files_through_the_project_checks(
+    app_url, files, tmp_path, monkeypatch
+):
+    """Gradio's Sketchpad would open whatever arrives with every Pillow format: an EPS
+    (Ghostscript), a 169-megapixel PNG of 164 KB, eight layers of 36 megapixels. The endpoint reads
+    the files itself."""
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
     from PIL import EpsImagePlugin
@@ -371,8 +407,11 @@ def test_predict_drawing_reads_its_files_through_the_project_checks(app_url, fil
     client = _client(app_url)
 
     def drawing(background, layers=()):
-        value = {"background": handle_file(str(background)), "composite": None,
-                 "layers": [handle_file(str(layer)) for layer in layers]}
+        value = {
+            "background": handle_file(str(background)),
+            "composite": None,
+            "layers": [handle_file(str(layer)) for layer in layers],
+        }
         return client.submit(value, api_name="/predict_drawing").result(timeout=TIMEOUT_S)
 
     try:
@@ -389,9 +428,11 @@ def test_predict_drawing_reads_its_files_through_the_project_checks(app_url, fil
         client.close()
 
 
-def test_an_ordinary_answer_comes_within_a_second_while_hostile_uploads_run(app_url, files, tmp_path):
-    """Eight of the probe's worst files uploaded at once, then an ordinary picture: it is answered within
-    1 s (each hostile file is refused by its structure, before any decoder)."""
+def test_an_ordinary_answer_comes_within_a_second_while_hostile_uploads_run(
+    app_url, files, tmp_path
+):
+    """Eight of the probe's worst files uploaded at once, then an ordinary picture: it is answered
+    within 1 s (each hostile file is refused by its structure, before any decoder)."""
     from gradio_client import handle_file
 
     from tools import hostile_files
@@ -405,7 +446,9 @@ def test_an_ordinary_answer_comes_within_a_second_while_hostile_uploads_run(app_
     try:
         jobs = [client.submit(handle_file(str(path)), api_name="/predict") for path in hostile]
         start = time.perf_counter()
-        answer = client.submit(handle_file(str(digit)), api_name="/predict").result(timeout=TIMEOUT_S)
+        answer = client.submit(handle_file(str(digit)), api_name="/predict").result(
+            timeout=TIMEOUT_S
+        )
         waited = time.perf_counter() - start
         assert answer["text"] == str(label)
         assert waited < 1, f"an ordinary request waited {waited:.2f} s behind hostile uploads"
@@ -417,15 +460,19 @@ def test_an_ordinary_answer_comes_within_a_second_while_hostile_uploads_run(app_
 
 
 def test_a_picture_that_is_no_digit_is_said_to_be_none(page, app_url, tmp_path):
-    """A drawn star: the page says plainly that it does not look like a digit, with no digit shown, and
-    the API gives the same reading."""
+    """A drawn star: the page says plainly that it does not look like a digit, with no digit shown,
+    and the API gives the same reading."""
     from gradio_client import handle_file
     from PIL import ImageDraw
 
     star = Image.new("L", (280, 280), 255)
     angles = -np.pi / 2 + np.arange(6) * 4 * np.pi / 5
-    ImageDraw.Draw(star).line(list(zip(140 + 110 * np.cos(angles), 140 + 110 * np.sin(angles))),
-                              fill=0, width=14, joint="curve")
+    ImageDraw.Draw(star).line(
+        list(zip(140 + 110 * np.cos(angles), 140 + 110 * np.sin(angles), strict=True)),
+        fill=0,
+        width=14,
+        joint="curve",
+    )
     path = tmp_path / "star.png"
     star.save(path)
     _upload(page, path)
@@ -439,8 +486,8 @@ def test_a_picture_that_is_no_digit_is_said_to_be_none(page, app_url, tmp_path):
 
 
 def test_an_oversized_request_is_refused_before_it_is_read(app_url, library):
-    """The probe sent a 200 MB drawing-pad event, which the server accepted; now any request body over
-    MAX_REQUEST_BYTES is answered 413 at once."""
+    """The probe sent a 200 MB drawing-pad event, which the server accepted; now any request body
+    over MAX_REQUEST_BYTES is answered 413 at once."""
     import httpx
 
     body = b"{" + b" " * (library.MAX_REQUEST_BYTES + 1) + b"}"

@@ -1,4 +1,6 @@
-"""The Colab badge: a working link once the repository's path is known, upload instructions until then."""
+"""The Colab badge: a working link once the repository's path is known, upload instructions until
+then."""
+
 import importlib.util
 import re
 
@@ -13,8 +15,10 @@ PAGE = "# Title\n\n<!-- colab-badge -->\nold text\n<!-- /colab-badge -->\n\nRest
 
 def test_badge_links_to_the_notebook_on_github():
     page = colab_badge.rewrite(PAGE, colab_badge.badge("someone/digits"))
-    assert ("https://colab.research.google.com/github/someone/digits/blob/main/"
-            "Hand_Written_Digit_Classification.ipynb") in page
+    assert (
+        "https://colab.research.google.com/github/someone/digits/blob/main/"
+        "Hand_Written_Digit_Classification.ipynb"
+    ) in page
     assert "old text" not in page and page.endswith("<!-- /colab-badge -->\n\nRest.\n")
 
 
@@ -24,8 +28,9 @@ def test_without_a_repository_the_page_says_how_to_upload():
 
 
 def test_committed_pages_carry_the_makefiles_badge():
-    """The pages show what `make badge` writes for the Makefile's COLAB_REPO: a badge for that repository,
-    or, while it is empty, the upload instructions and no Colab link to GitHub at all."""
+    """The pages show what `make badge` writes for the Makefile's COLAB_REPO: a badge for that
+    repository, or, while it is empty, the upload instructions and no Colab link to GitHub at
+    all."""
     (repo,) = re.findall(r"^COLAB_REPO :=[ \t]*(\S*)$", (ROOT / "Makefile").read_text(), re.M)
     for path in (ROOT / "README.md", ROOT / "Hand_Written_Digit_Classification.ipynb"):
         text = path.read_text()

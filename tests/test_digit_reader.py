@@ -1,5 +1,7 @@
-"""digit_reader.py is the notebook's library, generated: it matches the notebook's `library` cells, a hand
-edit of either side is caught, importing it has no side effects, and the README's example runs."""
+"""digit_reader.py is the notebook's library, generated: it matches the notebook's `library` cells,
+a hand edit of either side is caught, importing it has no side effects, and the README's example
+runs."""
+
 import re
 import shutil
 import subprocess
@@ -8,14 +10,28 @@ import sys
 import numpy as np
 from PIL import Image
 
-from conftest import MODEL_PATH, ROOT
+from conftest import MODEL_PATH, PROGRAMS, ROOT
 from tools.export_library import MODULE, NOTEBOOK, module_source
 
 
 def check(notebook=NOTEBOOK, module=MODULE):
     """The exporter's --check on the given files: (exit status, message)."""
-    out = subprocess.run([sys.executable, "-m", "tools.export_library", "--check", "--notebook", str(notebook),
-                          "--module", str(module)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.export_library",
+            "--check",
+            "--notebook",
+            str(notebook),
+            "--module",
+            str(module),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     return out.returncode, out.stderr
 
 
@@ -37,28 +53,23 @@ def test_a_hand_edit_of_either_side_is_caught(tmp_path):
 
 
 def test_importing_it_trains_downloads_and_serves_nothing(tmp_path):
-    """In an empty folder, the import writes no file, loads neither Gradio nor a model, starts no process
-    or thread, and asks no device for its list."""
-    script = f"""
-import sys, threading
-sys.path.insert(0, {str(ROOT)!r})
-import tensorflow as tf
-asked = []
-tf.config.list_physical_devices = lambda *a: asked.append(a) or []
-import digit_reader
-assert callable(digit_reader.read_number) and callable(digit_reader.load_digit_model)
-import multiprocessing
-print("gradio" in sys.modules, threading.active_count(), len(multiprocessing.active_children()), asked)
-"""
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    """In an empty folder, the import writes no file, loads neither Gradio nor a model, starts no
+    process or thread, and asks no device for its list."""
+    out = subprocess.run(
+        [sys.executable, str(PROGRAMS / "import_digit_reader.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-4:] == ["False", "1", "0", "[]"], out.stdout
     assert list(tmp_path.iterdir()) == []
 
 
 def test_the_readme_example_reads_a_photo(tmp_path, library, mnist_test):
-    """The README's "Use the model in your program" example, run as written beside the model and a photo of
-    four test digits."""
+    """The README's "Use the model in your program" example, run as written beside the model and a
+    photo of four test digits."""
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Use the model in your program", 1)[1]
     (example,) = re.findall(r"```python\n(.*?)```", section, re.S)[:1]
@@ -67,7 +78,12 @@ def test_the_readme_example_reads_a_photo(tmp_path, library, mnist_test):
     photo = library.photo_like(np.kron(number / 255, np.ones((4, 4))), np.random.default_rng(0))
     Image.fromarray(photo).save(tmp_path / "my_number.jpg", quality=85)
     shutil.copy(MODEL_PATH, tmp_path / "mnist_model.h5")
-    out = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n" + example],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n" + example],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[0] == "".join(map(str, labels[:4])), out.stdout

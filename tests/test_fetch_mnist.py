@@ -1,4 +1,5 @@
 """The offline data tool: it refuses tampered downloads and unpickles nothing but numpy arrays."""
+
 import gzip
 import hashlib
 import io
@@ -59,7 +60,9 @@ def test_unpickler_reads_numpy_arrays():
 
 def test_pixels_round_trip_exactly():
     pixels = np.arange(256, dtype=np.uint8).repeat(4 * 784 // 256 + 1)[: 4 * 784].reshape(4, 784)
-    np.testing.assert_array_equal(fetch_mnist.to_uint8_pixels(pixels.astype(np.float32) / 256), pixels.reshape(4, 28, 28))
+    np.testing.assert_array_equal(
+        fetch_mnist.to_uint8_pixels(pixels.astype(np.float32) / 256), pixels.reshape(4, 28, 28)
+    )
     with pytest.raises(fetch_mnist.IntegrityError):
         fetch_mnist.to_uint8_pixels(np.full((1, 784), 0.3, np.float32))
 

@@ -1,7 +1,9 @@
-"""Property-based fuzzing (Hypothesis) of preprocess_digit_image: whatever arrives, the answer is a model input
-or a DigitImageError, with bounded work.
+"""Property-based fuzzing (Hypothesis) of preprocess_digit_image: whatever arrives, the answer is a
+model input or a DigitImageError, with bounded work.
 
-CI runs a fixed, derandomized profile of about a minute; FUZZ_PROFILE=long runs many more examples."""
+CI runs a fixed, derandomized profile of about a minute; FUZZ_PROFILE=long runs many more
+examples."""
+
 import io
 import os
 import time
@@ -14,14 +16,24 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-settings.register_profile("ci", max_examples=1000, derandomize=True, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("long", max_examples=5000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "ci",
+    max_examples=1000,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "long",
+    max_examples=5000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 settings.load_profile(os.environ.get("FUZZ_PROFILE", "ci"))
 
-# A guard against unbounded work (a cost that grows with the input's shape), ten times the benchmark's
-# targets (tools/benchmark_inference.py measures those): seconds and numpy/Python bytes per input.
+# A guard against unbounded work (a cost that grows with the input's shape), ten times the
+# benchmark's targets (tools/benchmark_inference.py measures those): seconds and numpy/Python bytes
+# per input.
 MAX_SECONDS, MAX_TRACED_BYTES = 0.5, 500 * 2**20
 
 
@@ -48,9 +60,14 @@ def test_random_bytes(library, data):
     check(library, data)
 
 
-FORMATS = {"PNG": ("L", "LA", "RGB", "RGBA", "P", "1", "I;16"), "JPEG": ("L", "RGB", "CMYK"),
-           "GIF": ("L", "P"), "BMP": ("L", "RGB", "1"), "TIFF": ("L", "RGB", "RGBA", "I;16", "F"),
-           "WEBP": ("RGB", "RGBA")}
+FORMATS = {
+    "PNG": ("L", "LA", "RGB", "RGBA", "P", "1", "I;16"),
+    "JPEG": ("L", "RGB", "CMYK"),
+    "GIF": ("L", "P"),
+    "BMP": ("L", "RGB", "1"),
+    "TIFF": ("L", "RGB", "RGBA", "I;16", "F"),
+    "WEBP": ("RGB", "RGBA"),
+}
 
 
 @st.composite
@@ -63,11 +80,17 @@ def encoded_images(draw):
     seed = draw(st.integers(0, 2**32 - 1))
     pattern = draw(st.sampled_from(["noise", "stripes", "blank", "blob"]))
     rng = np.random.default_rng(seed)
-    gray = {"noise": lambda: rng.random((height, width)),
-            "stripes": lambda: (np.indices((height, width)).sum(axis=0) % draw(st.integers(2, 9)) == 0) * 1.0,
-            "blank": lambda: np.full((height, width), rng.random()),
-            "blob": lambda: np.hypot(*np.indices((height, width)) - np.array([height, width])[:, None, None] / 2)
-            < min(height, width) / 3}[pattern]()
+    gray = {
+        "noise": lambda: rng.random((height, width)),
+        "stripes": lambda: (
+            (np.indices((height, width)).sum(axis=0) % draw(st.integers(2, 9)) == 0) * 1.0
+        ),
+        "blank": lambda: np.full((height, width), rng.random()),
+        "blob": lambda: (
+            np.hypot(*np.indices((height, width)) - np.array([height, width])[:, None, None] / 2)
+            < min(height, width) / 3
+        ),
+    }[pattern]()
     image = Image.fromarray((255 * np.asarray(gray, np.float64)).astype(np.uint8))
     buffer = io.BytesIO()
     image.convert(mode).save(buffer, format=fmt)
@@ -79,13 +102,30 @@ def test_random_images(library, data):
     check(library, data)
 
 
-DTYPES = ["uint8", "uint16", "int8", "int32", "int64", "float16", "float32", "float64", "bool", "complex64"]
+DTYPES = [
+    "uint8",
+    "uint16",
+    "int8",
+    "int32",
+    "int64",
+    "float16",
+    "float32",
+    "float64",
+    "bool",
+    "complex64",
+]
 
 
-@given(hnp.arrays(st.sampled_from(DTYPES).map(np.dtype),
-                  st.one_of(hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=200),
-                            st.tuples(st.integers(0, 200), st.integers(0, 200), st.integers(1, 5)),
-                            hnp.array_shapes(min_dims=1, max_dims=4, max_side=40))))
+@given(
+    hnp.arrays(
+        st.sampled_from(DTYPES).map(np.dtype),
+        st.one_of(
+            hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=200),
+            st.tuples(st.integers(0, 200), st.integers(0, 200), st.integers(1, 5)),
+            hnp.array_shapes(min_dims=1, max_dims=4, max_side=40),
+        ),
+    )
+)
 def test_random_arrays(library, array):
     check(library, array)
 

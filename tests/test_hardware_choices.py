@@ -1,13 +1,14 @@
-"""What the notebook chooses for each kind of hardware (device lists mocked), and the T4's float16 path on a CPU."""
+"""What the notebook chooses for each kind of hardware (device lists mocked), and the T4's float16
+path on a CPU."""
+
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import PROGRAMS, ROOT
 
 T4 = [("gpu", "Tesla T4", (7, 5))]
 A100 = [("gpu", "NVIDIA A100-SXM4-40GB", (8, 0))]
@@ -17,15 +18,18 @@ TPU = [("tpu", "TPU v5 lite", (0, 0))] * 8
 CPU = []
 
 
-@pytest.mark.parametrize("accelerators, precision, preset", [
-    (T4, "mixed_float16", "gpu"),
-    (A100, "mixed_bfloat16", "gpu"),
-    (L4, "mixed_bfloat16", "gpu"),
-    (H100, "mixed_bfloat16", "gpu"),
-    (TPU, "mixed_bfloat16", "gpu"),
-    ([("gpu", "Tesla K80", (3, 7))], "float32", "gpu"),
-    (CPU, "float32", "cpu"),
-])
+@pytest.mark.parametrize(
+    "accelerators, precision, preset",
+    [
+        (T4, "mixed_float16", "gpu"),
+        (A100, "mixed_bfloat16", "gpu"),
+        (L4, "mixed_bfloat16", "gpu"),
+        (H100, "mixed_bfloat16", "gpu"),
+        (TPU, "mixed_bfloat16", "gpu"),
+        ([("gpu", "Tesla K80", (3, 7))], "float32", "gpu"),
+        (CPU, "float32", "cpu"),
+    ],
+)
 def test_precision_and_preset_for_the_hardware(library, accelerators, precision, preset):
     assert library.choose_precision("auto", accelerators) == precision
     assert library.choose_preset("auto", accelerators) == preset
@@ -58,36 +62,29 @@ def test_devices_are_described_and_timed(library):
 def test_one_gpu_needs_no_strategy_and_several_are_mirrored(library, monkeypatch):
     assert library.choose_strategy(H100).num_replicas_in_sync == 1
     mirrored = []
-    monkeypatch.setattr(library.tf.distribute, "MirroredStrategy", lambda devices: mirrored.append(devices))
+    monkeypatch.setattr(
+        library.tf.distribute, "MirroredStrategy", lambda devices: mirrored.append(devices)
+    )
     library.choose_strategy(A100 * 4)
     assert mirrored == [["/gpu:0", "/gpu:1", "/gpu:2", "/gpu:3"]]
 
 
 @pytest.mark.slow
 def test_jax_data_parallel_over_all_local_devices(tmp_path):
-    """On Keras' JAX backend (no TensorFlow) with two devices, training runs data-parallel over both."""
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(ROOT)!r})
-        import digit_reader as library
-        from tools.export_library import notebook_parameters
-        settings = notebook_parameters()
-        strategy = library.choose_strategy(library.list_accelerators())
-        images = library.np.random.default_rng(0).random((512, 28, 28, 1), dtype="float32")
-        labels = library.keras.utils.to_categorical(library.np.arange(512) % 10, 10)
-        with strategy.scope():
-            (model,), _ = library.train_ensemble(
-                (images, labels), (images[:64], labels[:64]), strategy, ensemble_size=1,
-                architecture=settings.ARCHITECTURE, seed=0, batch_size=64, learning_rate=1e-3, epochs=1,
-                label_smoothing=0.1, max_shift=0.1, max_rotation=0.03, backup_dir=sys.argv[1] + "/backup",
-                checkpoint_path=sys.argv[1] + "/best.weights.h5", verbose=0)
-        print(library.BACKEND, type(strategy).__name__, strategy.num_replicas_in_sync,
-              len(model.weights[0].value.sharding.device_set))
-    """)
-    env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-           "PYTHONPATH": str(ROOT / "tests" / "no_tensorflow")}
-    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
-                         timeout=600, env=env)
+    """On Keras' JAX backend (no TensorFlow) with two devices, training is data-parallel on both."""
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+        "PYTHONPATH": str(ROOT / "tests" / "no_tensorflow"),
+    }
+    out = subprocess.run(
+        [sys.executable, str(PROGRAMS / "jax_data_parallel.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split()[-4:] == ["jax", "KerasDataParallel", "2", "2"]
 
@@ -98,13 +95,28 @@ def test_mixed_float16_training_on_cpu(library, mnist, tmp_path):
     keras = library.keras
     (x, y), (x_test, y_test) = mnist
     keras.utils.set_random_seed(0)
-    # float16 is slow on a CPU (no fast float16 units): a narrower model of the same layers, on a subset
+    # float16 is slow on a CPU (no fast float16 units): a narrower model of the same layers, on a
+    # subset
     (x_fit, y_fit), validation = library.split_train_validation(x[:3000], y[:3000], 0.1, 0)
-    model = library.build_model(filters=(8, 16, 32), kernel_size=3, dense_units=64, dropout=0.4, dtype="mixed_float16")
-    history = library.train_model(model, (x_fit, y_fit), validation, epochs=2, batch_size=64, learning_rate=3e-3,
-                                  label_smoothing=0.1, max_shift=0.1, max_rotation=0.03, seed=0,
-                                  backup_dir=tmp_path / "backup", checkpoint_path=tmp_path / "best.weights.h5",
-                                  precision="mixed_float16", verbose=0)
+    model = library.build_model(
+        filters=(8, 16, 32), kernel_size=3, dense_units=64, dropout=0.4, dtype="mixed_float16"
+    )
+    history = library.train_model(
+        model,
+        (x_fit, y_fit),
+        validation,
+        epochs=2,
+        batch_size=64,
+        learning_rate=3e-3,
+        label_smoothing=0.1,
+        max_shift=0.1,
+        max_rotation=0.03,
+        seed=0,
+        backup_dir=tmp_path / "backup",
+        checkpoint_path=tmp_path / "best.weights.h5",
+        precision="mixed_float16",
+        verbose=0,
+    )
     assert isinstance(history.model.optimizer, keras.optimizers.LossScaleOptimizer)
     assert model.layers[1].compute_dtype == "float16"
     saved = library.portable_copy(model)

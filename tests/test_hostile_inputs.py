@@ -1,5 +1,6 @@
-"""Hostile files cost nothing: shapes and formats refused before decoding, decompression bounded by the header,
-one error type per boundary, messages that name files by their base name only."""
+"""Hostile files cost nothing: shapes and formats refused before decoding, decompression bounded by
+the header, one error type per boundary, messages that name files by their base name only."""
+
 import gzip
 import io
 import struct
@@ -37,9 +38,15 @@ def test_the_longest_allowed_shape_is_reduced_before_any_per_pixel_work(library)
 def test_postscript_is_never_handed_to_ghostscript(library, monkeypatch):
     def ghostscript(*args, **kwargs):
         pytest.fail("the EPS decoder ran")
+
     monkeypatch.setattr(EpsImagePlugin, "Ghostscript", ghostscript)
     monkeypatch.setattr(EpsImagePlugin.EpsImageFile, "load", ghostscript)
-    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n0 0 moveto 100 100 lineto stroke\nshowpage\n"
+    eps = (
+        b"%!PS-Adobe-3.0 EPSF-3.0\n"
+        b"%%BoundingBox: 0 0 100 100\n"
+        b"0 0 moveto 100 100 lineto stroke\n"
+        b"showpage\n"
+    )
     with pytest.raises(library.DigitImageError, match="not an image"):
         library.preprocess_digit_image(eps)
 
@@ -70,6 +77,7 @@ def test_messages_name_files_by_base_name(library, tmp_path):
 def test_memory_error_becomes_digit_image_error(library, monkeypatch):
     def out_of_memory(*args):
         raise MemoryError
+
     monkeypatch.setattr(library, "_ink", out_of_memory)
     with pytest.raises(library.DigitImageError, match="out of memory"):
         library.preprocess_digit_image(np.eye(64))
@@ -115,15 +123,18 @@ def patch_all(data, signature, offset, value):
     data = bytearray(data)
     start = data.find(signature)
     while start >= 0:
-        data[start + offset:start + offset + 2] = struct.pack("<H", value)
+        data[start + offset : start + offset + 2] = struct.pack("<H", value)
         start = data.find(signature, start + 1)
     return bytes(data)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("flags", 0x1, "RuntimeError"),                # an encrypted member
-    ("method", 99, "NotImplementedError"),         # an unsupported compression (AES)
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("flags", 0x1, "RuntimeError"),  # an encrypted member
+        ("method", 99, "NotImplementedError"),  # an unsupported compression (AES)
+    ],
+)
 def test_unreadable_zip_members_are_mnist_data_errors(library, tmp_path, field, value, message):
     archive = zip_of_small_mnist(tmp_path)
     local, central = {"flags": (6, 8), "method": (8, 10)}[field]

@@ -1,5 +1,6 @@
 """The IDX reader against hand-built hostile files: malformed headers, a gzip bomb behind an empty
 shape, empty splits and duplicate files all give a MnistDataError that says what is wrong."""
+
 import gzip
 import struct
 import time
@@ -23,6 +24,7 @@ def idx_header(shape, ndim=None):
 def gzip_of_header_and_zeros(header, zero_mib):
     """A valid gzip of `header` and `zero_mib` MiB of zeros, built without compressing them all:
     a fully flushed deflate block is self-contained, so one MiB's block is repeated."""
+
     def deflated(data):
         deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
         return deflater.compress(data) + deflater.flush(zlib.Z_FULL_FLUSH)
@@ -34,7 +36,9 @@ def gzip_of_header_and_zeros(header, zero_mib):
     final_block = zlib.compressobj(9, zlib.DEFLATED, -15).flush()
     body = deflated(header) + deflated(mib) * zero_mib + final_block
     size = len(header) + zero_mib * 2**20
-    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + body + struct.pack("<II", crc, size % 2**32)
+    return (
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + body + struct.pack("<II", crc, size % 2**32)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +49,36 @@ def bomb():
     return data
 
 
-@pytest.mark.parametrize("data, message", [
-    (gzip.compress(idx_header((), ndim=0) + bytes(8)), r"gz: header says 0 dimensions, expected 1 to 3"),
-    (idx_header((), ndim=0) + bytes(1), r"plain: header says 0 dimensions, expected 1 to 3"),
-    (idx_header((1,) * 255) + bytes(1), r"plain: header says 255 dimensions, expected 1 to 3"),
-    (gzip.compress(idx_header((1,) * 65) + bytes(1)), r"gz: header says 65 dimensions, expected 1 to 3"),
-    (idx_header((1, 1, 1, 1)) + bytes(1), r"plain: header says 4 dimensions, expected 1 to 3"),
-    (idx_header((0, 2**32 - 1, 2**32 - 1)), r"plain: empty \(header says shape \(0, 4294967295, 4294967295\)\)"),
-    (gzip.compress(idx_header((3, 0))), r"gz: empty \(header says shape \(3, 0\)\)"),
-], ids=["gz-ndim-0", "ndim-0", "ndim-255", "gz-ndim-65", "ndim-4", "zero-by-huge", "gz-zero-column"])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            gzip.compress(idx_header((), ndim=0) + bytes(8)),
+            r"gz: header says 0 dimensions, expected 1 to 3",
+        ),
+        (idx_header((), ndim=0) + bytes(1), r"plain: header says 0 dimensions, expected 1 to 3"),
+        (idx_header((1,) * 255) + bytes(1), r"plain: header says 255 dimensions, expected 1 to 3"),
+        (
+            gzip.compress(idx_header((1,) * 65) + bytes(1)),
+            r"gz: header says 65 dimensions, expected 1 to 3",
+        ),
+        (idx_header((1, 1, 1, 1)) + bytes(1), r"plain: header says 4 dimensions, expected 1 to 3"),
+        (
+            idx_header((0, 2**32 - 1, 2**32 - 1)),
+            r"plain: empty \(header says shape \(0, 4294967295, 4294967295\)\)",
+        ),
+        (gzip.compress(idx_header((3, 0))), r"gz: empty \(header says shape \(3, 0\)\)"),
+    ],
+    ids=[
+        "gz-ndim-0",
+        "ndim-0",
+        "ndim-255",
+        "gz-ndim-65",
+        "ndim-4",
+        "zero-by-huge",
+        "gz-zero-column",
+    ],
+)
 def test_malformed_headers_are_mnist_data_errors(library, data, message):
     name = "gz" if data[:2] == b"\x1f\x8b" else "plain"
     with pytest.raises(library.MnistDataError, match=message):
@@ -62,7 +87,9 @@ def test_malformed_headers_are_mnist_data_errors(library, data, message):
 
 def test_an_empty_shape_does_not_unbound_inflation(library, bomb):
     start = time.perf_counter()
-    with pytest.raises(library.MnistDataError, match=r"bomb: empty \(header says shape \(0, 28, 28\)\)"):
+    with pytest.raises(
+        library.MnistDataError, match=r"bomb: empty \(header says shape \(0, 28, 28\)\)"
+    ):
         library.read_idx(bomb, "bomb")
     assert time.perf_counter() - start < 0.5  # inflating the 1 GiB takes seconds
 
@@ -79,7 +106,9 @@ def test_taking_nothing_inflates_nothing(library, bomb):
 @pytest.mark.parametrize("split, sizes", [("train", (0, 5)), ("test", (12, 0))])
 def test_an_empty_split_is_refused(library, tmp_path, split, sizes):
     folder = write_split_files(tmp_path / "mnist", small_mnist(*sizes))
-    with pytest.raises(library.MnistDataError, match=rf"{split} images: empty \(header says shape \(0, 28, 28\)\)"):
+    with pytest.raises(
+        library.MnistDataError, match=rf"{split} images: empty \(header says shape \(0, 28, 28\)\)"
+    ):
         library.load_mnist(str(folder))
 
 
@@ -119,26 +148,52 @@ def zip_with(tmp_path, members):
 
 
 def zip_with_two_subfolders(tmp_path):
-    return zip_with(tmp_path, [(f"MNIST/{name}", name) for name in NAMES] + [(f"copy/{NAMES[3]}", NAMES[3])])
+    return zip_with(
+        tmp_path, [(f"MNIST/{name}", name) for name in NAMES] + [(f"copy/{NAMES[3]}", NAMES[3])]
+    )
 
 
 def zip_with_a_name_twice(tmp_path):
     return zip_with(tmp_path, [(name, name) for name in NAMES] + [(NAMES[0], NAMES[0])])
 
 
-@pytest.mark.parametrize("make, message", [
-    (folder_with_plain_and_gz,
-     r"mnist has 2 train-images-idx3-ubyte files \(train-images-idx3-ubyte, train-images-idx3-ubyte.gz\)"),
-    (folder_with_dotted_and_dashed,
-     r"mnist has 2 train-labels-idx1-ubyte files \(train-labels-idx1-ubyte.gz, train-labels.idx1-ubyte.gz\)"),
-    (folder_with_two_subfolders,
-     r"mnist has 2 t10k-images-idx3-ubyte files \(a/t10k-images-idx3-ubyte.gz, b/t10k-images-idx3-ubyte.gz\)"),
-    (zip_with_two_subfolders,
-     r"mnist.zip has 2 t10k-labels-idx1-ubyte files \(MNIST/t10k-labels-idx1-ubyte, copy/t10k-labels-idx1-ubyte\)"),
-    (zip_with_a_name_twice,
-     r"mnist.zip has 2 train-images-idx3-ubyte files \(train-images-idx3-ubyte, train-images-idx3-ubyte\)"),
-], ids=["folder-plain-and-gz", "folder-dotted-and-dashed", "folder-subfolders", "zip-subfolders",
-        "zip-name-twice"])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            folder_with_plain_and_gz,
+            r"mnist has 2 train-images-idx3-ubyte files "
+            r"\(train-images-idx3-ubyte, train-images-idx3-ubyte.gz\)",
+        ),
+        (
+            folder_with_dotted_and_dashed,
+            r"mnist has 2 train-labels-idx1-ubyte files "
+            r"\(train-labels-idx1-ubyte.gz, train-labels.idx1-ubyte.gz\)",
+        ),
+        (
+            folder_with_two_subfolders,
+            r"mnist has 2 t10k-images-idx3-ubyte files "
+            r"\(a/t10k-images-idx3-ubyte.gz, b/t10k-images-idx3-ubyte.gz\)",
+        ),
+        (
+            zip_with_two_subfolders,
+            r"mnist.zip has 2 t10k-labels-idx1-ubyte files "
+            r"\(MNIST/t10k-labels-idx1-ubyte, copy/t10k-labels-idx1-ubyte\)",
+        ),
+        (
+            zip_with_a_name_twice,
+            r"mnist.zip has 2 train-images-idx3-ubyte files "
+            r"\(train-images-idx3-ubyte, train-images-idx3-ubyte\)",
+        ),
+    ],
+    ids=[
+        "folder-plain-and-gz",
+        "folder-dotted-and-dashed",
+        "folder-subfolders",
+        "zip-subfolders",
+        "zip-name-twice",
+    ],
+)
 def test_duplicate_files_are_refused_naming_both(library, tmp_path, make, message):
     with pytest.raises(library.MnistDataError, match=message + ": keep one") as caught:
         library.load_mnist(str(make(tmp_path)))

@@ -1,6 +1,8 @@
-"""Decoding untrusted pictures cannot hurt the process that asks: structure checks refuse the probe's
-hostile files before any decoder runs, and what passes them is decoded in a worker process that may crash
-or overrun its time and memory budget without affecting anything but its own request."""
+"""Decoding untrusted pictures cannot hurt the process that asks: structure checks refuse the
+probe's hostile files before any decoder runs, and what passes them is decoded in a worker process
+that may crash or overrun its time and memory budget without affecting anything but its own
+request."""
+
 import ctypes
 import io
 import struct
@@ -28,14 +30,16 @@ def digit_png(side=64):
 def test_each_probe_file_is_refused_by_its_structure_at_once(library, name):
     data = hostile_files.HOSTILE_FILES[name]()
     start = time.perf_counter()
-    with pytest.raises(library.DigitImageError, match="far more than a picture needs|not supported"):
+    with pytest.raises(
+        library.DigitImageError, match="far more than a picture needs|not supported"
+    ):
         library.preprocess_digit_image(data)
     assert time.perf_counter() - start < 0.1  # unchecked, these took 2.6 s to 68 s, or crashed
 
 
 @pytest.fixture
 def unchecked(library, monkeypatch):
-    """Structure checks off: the file reaches the decoder in a worker, as an unforeseen attack would."""
+    """Structure checks off: the file reaches the decoder in a worker, like an unforeseen attack."""
     monkeypatch.setattr(library, "STRUCTURE_CHECKS", dict.fromkeys(library.STRUCTURE_CHECKS, bool))
     return library
 
@@ -56,8 +60,8 @@ def test_a_decoder_crash_costs_only_its_request(library, monkeypatch):
 
 def test_the_probe_file_that_crashed_libjpeg_is_contained(unchecked):
     """The lossless JPEG of the probe segfaults libjpeg-turbo 3.1 under Pillow 11.3's draft() in a
-    fresh process; in a used one it may corrupt memory instead: either way the request fails alone and
-    the worker is replaced."""
+    fresh process; in a used one it may corrupt memory instead: either way the request fails alone
+    and the worker is replaced."""
     crash = hostile_files.lossless_jpeg()
     for _ in range(2):
         with pytest.raises(unchecked.DigitImageError, match="decoder crashed|corrupt"):
@@ -139,8 +143,8 @@ def huge_png(width, height):
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     rows = zlib.compress(bytes(width + 1))
     return b"\x89PNG\r\n\x1a\n" + b"".join(
-        hostile_files.png_chunk(kind, data) for kind, data in
-        [(b"IHDR", header), (b"IDAT", rows), (b"IEND", b"")]
+        hostile_files.png_chunk(kind, data)
+        for kind, data in [(b"IHDR", header), (b"IDAT", rows), (b"IEND", b"")]
     )
 
 
@@ -158,6 +162,9 @@ def test_plotting_shows_why_a_file_cannot_be_read(library, trained_model, bad_fi
     titles = [axis.get_title() for axis in figure.axes[len(bad_files) + 1 :]]
     matplotlib.pyplot.close(figure)
     assert [t.split("\n")[0][:12] for t in titles[:-1]] == [
-        "not an image", "the image fi", "image too la", "not an image"
+        "not an image",
+        "the image fi",
+        "image too la",
+        "not an image",
     ], titles
     assert titles[-1].startswith("1: ")

@@ -1,15 +1,16 @@
-"""The committed model and its exports: they load, reproduce the reported accuracy and agree with each other."""
+"""The committed model and its exports: they load, reproduce the reported accuracy and agree with
+each other."""
+
 import json
 import shutil
 import subprocess
 import sys
-import textwrap
 import zipfile
 
 import numpy as np
 import pytest
 
-from conftest import MODEL_PATH, ROOT
+from conftest import DATA_DIR, MODEL_PATH, PROGRAMS, ROOT
 
 METRICS = json.loads((ROOT / "mnist_metrics.json").read_text())
 
@@ -17,17 +18,14 @@ METRICS = json.loads((ROOT / "mnist_metrics.json").read_text())
 @pytest.mark.slow
 @pytest.mark.parametrize("compile_model", [True, False])
 def test_committed_h5_reproduces_reported_accuracy_in_fresh_process(compile_model):
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(ROOT)!r})
-        import keras, numpy as np
-        import digit_reader as library
-        model = keras.models.load_model({str(MODEL_PATH)!r}, compile={compile_model})
-        _, (x_test, y_test) = library.read_idx_files({str(ROOT / "data" / "mnist")!r})
-        predictions = model.predict(library.prepare_images(x_test), batch_size=1000, verbose=0).argmax(axis=1)
-        print(round(float(np.mean(predictions == y_test)), 4))
-    """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    program = PROGRAMS / "model_accuracy.py"
+    arguments = [MODEL_PATH, compile_model, DATA_DIR]
+    out = subprocess.run(
+        [sys.executable, str(program), *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert float(out.stdout.split()[-1]) == METRICS["test_accuracy"]
 
@@ -61,11 +59,14 @@ def test_savedmodel_and_tflite_match_keras(library, trained_model, keras_predict
     interpreter.allocate_tensors()
     interpreter.set_tensor(input_index, x)
     interpreter.invoke()
-    assert_same_predictions(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]), expected)
+    assert_same_predictions(
+        interpreter.get_tensor(interpreter.get_output_details()[0]["index"]), expected
+    )
 
 
 def with_config_from_a_newer_keras(config):
-    """`config` with an initializer argument this Keras does not know, as Keras 3.15 wrote for Keras 3.13."""
+    """`config` with an initializer argument this Keras does not know, as Keras 3.15 wrote for Keras
+    3.13."""
     for layer in config["config"]["layers"]:
         initializer = layer["config"].get("kernel_initializer")
         if initializer:
@@ -73,17 +74,28 @@ def with_config_from_a_newer_keras(config):
     return json.dumps(config)
 
 
-def test_unreadable_config_falls_back_to_the_architecture_and_weights(library, parameters, trained_model, tmp_path):
+def test_unreadable_config_falls_back_to_the_architecture_and_weights(
+    library, parameters, trained_model, tmp_path
+):
     import h5py
     import keras
+
     h5_path, keras_path = tmp_path / "newer.h5", tmp_path / "newer.keras"
     shutil.copy(MODEL_PATH, h5_path)
     with h5py.File(h5_path, "r+") as file:
-        file.attrs["model_config"] = with_config_from_a_newer_keras(json.loads(file.attrs["model_config"]))
-    with zipfile.ZipFile(ROOT / "mnist_model.keras") as source, zipfile.ZipFile(keras_path, "w") as target:
+        file.attrs["model_config"] = with_config_from_a_newer_keras(
+            json.loads(file.attrs["model_config"])
+        )
+    with (
+        zipfile.ZipFile(ROOT / "mnist_model.keras") as source,
+        zipfile.ZipFile(keras_path, "w") as target,
+    ):
         for name in source.namelist():
             data = source.read(name)
-            target.writestr(name, with_config_from_a_newer_keras(json.loads(data)) if name == "config.json" else data)
+            target.writestr(
+                name,
+                with_config_from_a_newer_keras(json.loads(data)) if name == "config.json" else data,
+            )
 
     images = np.random.default_rng(0).random((32, 28, 28, 1), dtype=np.float32)
     expected = trained_model.predict(images, verbose=0)

@@ -1,4 +1,5 @@
-"""The notebook reads like a tutorial: machinery folded and titled, the story visible, clean outputs."""
+"""The notebook reads like a tutorial: machinery folded and titled, story visible, clean outputs."""
+
 import json
 import re
 
@@ -7,7 +8,9 @@ from tools.export_library import NOTEBOOK
 CELLS = json.loads(NOTEBOOK.read_text())["cells"]
 CODE = [cell for cell in CELLS if cell["cell_type"] == "code"]
 # C++ log lines (glog/absl: E0000, W1123 12:00:00...), and the notice that they go to stderr.
-LOG_LINE = re.compile(r"^(\S+ \S+: )?[EWIF]\d{4} |All log messages before absl::InitializeLog", re.M)
+LOG_LINE = re.compile(
+    r"^(\S+ \S+: )?[EWIF]\d{4} |All log messages before absl::InitializeLog", re.M
+)
 
 
 def _source(cell):
@@ -29,7 +32,8 @@ def test_library_cells_are_titled_and_folded_but_the_model_is_shown():
         first_line = _source(cell).splitlines()[0]
         assert re.fullmatch(r"# @title \S.*", first_line), first_line  # Colab's form title
         shown = first_line in SHOWN
-        assert (cell["metadata"].get("cellView") == "form") is not shown, first_line  # Colab folds forms
+        # Colab folds forms
+        assert (cell["metadata"].get("cellView") == "form") is not shown, first_line
         assert _folded(cell) is not shown, first_line  # JupyterLab
     shown_code = "".join(_source(cell) for cell in library if not _folded(cell))
     assert "keras.layers.Conv2D(" in shown_code and "model.compile(" in shown_code
@@ -67,17 +71,30 @@ def test_committed_outputs_have_no_log_chatter():
 
 
 def test_code_lines_fit_in_100_characters():
-    long = [(_source(cell).splitlines()[0], line) for cell in CODE
-            for line in _source(cell).splitlines() if len(line) > 100]
+    long = [
+        (_source(cell).splitlines()[0], line)
+        for cell in CODE
+        for line in _source(cell).splitlines()
+        if len(line) > 100
+    ]
     assert not long, long
 
 
 def test_no_function_is_longer_than_40_lines():
     import ast
+
     source = "\n".join(_source(cell) for cell in CODE)
     # IPython magics (%pip) are not Python: an indented `pass` keeps the parse
     source = re.sub(r"^(\s*)%.*$", r"\1pass", source, flags=re.M)
-    functions = [node for node in ast.walk(ast.parse(source)) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    functions = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
     assert len(functions) > 50
-    long = {node.name: node.end_lineno - node.lineno + 1 for node in functions if node.end_lineno - node.lineno >= 40}
+    long = {
+        node.name: node.end_lineno - node.lineno + 1
+        for node in functions
+        if node.end_lineno - node.lineno >= 40
+    }
     assert not long, long

@@ -1,4 +1,5 @@
 """Preprocessing of "own" digit pictures: MNIST test digits re-rendered the way people make them."""
+
 import io
 import struct
 import zlib
@@ -19,7 +20,7 @@ def _upscale(digit, side):
 
 def _png(array):
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG", compress_level=1)  # lossless, whatever the level
+    Image.fromarray(array).save(buffer, format="PNG", compress_level=1)  # lossless at any level
     return buffer.getvalue()
 
 
@@ -32,7 +33,7 @@ def _off_centre(digit, rng):
     side = int(28 * rng.uniform(2, 4))
     canvas = np.zeros((240, 320), np.float32)
     top, left = rng.integers(0, 240 - side), rng.integers(0, 320 - side)
-    canvas[top:top + side, left:left + side] = _upscale(digit, side)
+    canvas[top : top + side, left : left + side] = _upscale(digit, side)
     return canvas
 
 
@@ -61,7 +62,7 @@ def _photo_jpeg(digit, rng):
     side = int(rng.integers(150, 240))
     ink = np.zeros((300, 300), np.float32)
     top, left = rng.integers(0, 300 - side, size=2)
-    ink[top:top + side, left:left + side] = ndimage.gaussian_filter(_upscale(digit, side), 1.5)
+    ink[top : top + side, left : left + side] = ndimage.gaussian_filter(_upscale(digit, side), 1.5)
     reflectance = rng.uniform(0.65, 0.9) * (1 - rng.uniform(0.6, 0.8) * ink)
     v, u = np.mgrid[-1:1:300j, -1:1:300j]
     angle = rng.uniform(0, 2 * np.pi)
@@ -75,8 +76,9 @@ def _photo_jpeg(digit, rng):
 
 def _thick_marker(digit, rng):
     """A fat marker: ~50 px strokes on a 280x280 white page (uint8 grey array)."""
-    strokes = ndimage.binary_dilation(_upscale(digit, 280) > 0.5,
-                                      iterations=int(rng.integers(8, 14)))
+    strokes = ndimage.binary_dilation(
+        _upscale(digit, 280) > 0.5, iterations=int(rng.integers(8, 14))
+    )
     return _to_uint8(1 - strokes)
 
 
@@ -106,15 +108,15 @@ VARIANTS = {
 # the sample, not the model (the 99.55% model read 96.8% of one 500-digit thin-pen sample and 97.8%
 # of another; the previous 99.54% model, 97.55% of these 2,000).
 MIN_ACCURACY = {
-    "mnist": 0.985,                # 0.996
-    "inverted": 0.985,             # 0.996
-    "off_centre": 0.985,           # 0.995
+    "mnist": 0.985,  # 0.996
+    "inverted": 0.985,  # 0.996
+    "off_centre": 0.985,  # 0.995
     "large_dark_on_light": 0.985,  # 0.995
-    "rgb_pen": 0.985,              # 0.995
-    "rgba_transparent": 0.985,     # 0.995
-    "photo_jpeg": 0.985,           # 0.995
-    "thick_marker": 0.96,          # 0.982
-    "thin_pen": 0.97,              # 0.979
+    "rgb_pen": 0.985,  # 0.995
+    "rgba_transparent": 0.985,  # 0.995
+    "photo_jpeg": 0.985,  # 0.995
+    "thick_marker": 0.96,  # 0.982
+    "thin_pen": 0.97,  # 0.979
 }
 
 
@@ -154,7 +156,7 @@ def _encoded_digit(fmt):
 
 
 def _half(data):
-    return data[:len(data) // 2]
+    return data[: len(data) // 2]
 
 
 def _write(tmp_path, name, data):
@@ -167,8 +169,10 @@ BAD_INPUTS = {
     "text bytes": (lambda tmp: b"Dear diary, today I drew a 7.\n", "not an image"),
     "text file": (lambda tmp: _write(tmp, "notes.png", b"just text\n"), "not an image"),
     "truncated png": (lambda tmp: _half(_encoded_digit("PNG")), "truncated or corrupt"),
-    "truncated jpeg file": (lambda tmp: str(_write(tmp, "cut.jpg", _half(_encoded_digit("JPEG")))),
-                            "truncated or corrupt"),
+    "truncated jpeg file": (
+        lambda tmp: str(_write(tmp, "cut.jpg", _half(_encoded_digit("JPEG")))),
+        "truncated or corrupt",
+    ),
     "empty bytes": (lambda tmp: b"", "empty"),
     "empty file": (lambda tmp: _write(tmp, "empty.png", b""), "empty"),
     "missing path": (lambda tmp: tmp / "no_such_digit.png", "no such image file"),
@@ -182,10 +186,14 @@ BAD_INPUTS = {
     "100 MP header (PIL warns)": (lambda tmp: _png_claiming_size(10_000, 10_000), "too large"),
     "900 MP header (PIL refuses)": (lambda tmp: _png_claiming_size(30_000, 30_000), "too large"),
     "blank white page": (lambda tmp: np.full((300, 300), 255, np.uint8), "no digit found"),
-    "near-uniform grey": (lambda tmp: (np.random.default_rng(0).normal(0.5, 0.005, (200, 200))),
-                          "no digit found"),
-    "blank photo": (lambda tmp: _photo_jpeg(np.zeros((28, 28), np.uint8), np.random.default_rng(1)),
-                    "no digit found"),
+    "near-uniform grey": (
+        lambda tmp: np.random.default_rng(0).normal(0.5, 0.005, (200, 200)),
+        "no digit found",
+    ),
+    "blank photo": (
+        lambda tmp: _photo_jpeg(np.zeros((28, 28), np.uint8), np.random.default_rng(1)),
+        "no digit found",
+    ),
     "fully transparent": (lambda tmp: np.zeros((64, 64, 4), np.uint8), "no digit found"),
     "a speck": (lambda tmp: np.pad(np.ones((2, 2)), 40), "no digit found"),
     "NaN array": (lambda tmp: np.full((28, 28), np.nan, np.float32), "NaN or infinite"),
@@ -211,9 +219,9 @@ def test_bad_input_raises_clear_error(library, tmp_path, case):
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_damaged_files_raise_only_digit_image_error(library):
-    """Every truncation and random byte damage of a PNG and a JPEG gives a DigitImageError saying what
-    is wrong, or a valid model input, never a decoder's own exception; a file cut inside its header
-    is always refused."""
+    """Every truncation and random byte damage of a PNG and a JPEG gives a DigitImageError saying
+    what is wrong, or a valid model input, never a decoder's own exception; a file cut inside its
+    header is always refused."""
     rng = np.random.default_rng(0)
     for data in (_encoded_digit("PNG"), _encoded_digit("JPEG")):
         damaged = [data[:n] for n in range(0, len(data), 9)]
@@ -232,7 +240,7 @@ def test_damaged_files_raise_only_digit_image_error(library):
             else:
                 assert prepared.shape == (28, 28, 1) and prepared.dtype == np.float32
                 assert 0 <= prepared.min() and prepared.max() <= 1
-        assert {n for n in range(0, 30, 9)} <= set(refused)  # cut inside the header
+        assert set(range(0, 30, 9)) <= set(refused)  # cut inside the header
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -256,7 +264,7 @@ def test_random_arrays_give_a_digit_or_digit_image_error(library):
 def test_exif_orientation_is_applied(library):
     """A phone photo stored sideways, with EXIF orientation 6 (turn 90 degrees clockwise)."""
     digit = np.zeros((120, 120), np.uint8)
-    digit[20:100, 56:64] = 255   # an upright "1"...
+    digit[20:100, 56:64] = 255  # an upright "1"...
     stored = Image.fromarray(np.rot90(digit))  # ...stored lying on its side
     exif = Image.Exif()
     exif[0x0112] = 6
@@ -271,10 +279,20 @@ def test_accepts_every_input_form(library, mnist_test, tmp_path):
     digit = mnist_test[0][0]
     expected = library.preprocess_digit_image(digit)
     path = _write(tmp_path, "digit.png", _png(digit))
-    forms = [digit, digit[..., None], digit.astype(np.float32) / 255, digit.astype(np.float64),
-             np.repeat(digit[..., None], 3, axis=2), Image.fromarray(digit), _png(digit),
-             bytearray(_png(digit)), path, str(path), Image.fromarray(digit / np.float32(255)),
-             _png(digit.astype(np.uint16) * 257)]  # the last: a 16-bit PNG
+    forms = [
+        digit,
+        digit[..., None],
+        digit.astype(np.float32) / 255,
+        digit.astype(np.float64),
+        np.repeat(digit[..., None], 3, axis=2),
+        Image.fromarray(digit),
+        _png(digit),
+        bytearray(_png(digit)),
+        path,
+        str(path),
+        Image.fromarray(digit / np.float32(255)),
+        _png(digit.astype(np.uint16) * 257),  # a 16-bit PNG
+    ]
     for form in forms:
         np.testing.assert_allclose(library.preprocess_digit_image(form), expected, atol=0.02)
     # Bigger than the working size: a 1120x1120 RGBA drawing, black ink on a transparent canvas.
@@ -302,7 +320,7 @@ def test_predict_single_and_batch_agree(library, trained_model, mnist_test):
 @pytest.mark.parametrize("top_k", [1, 3, 10])
 def test_top_k_is_sorted_probabilities(library, trained_model, mnist_test, top_k):
     for top in library.predict_digits(trained_model, list(mnist_test[0][:20]), top_k=top_k):
-        digits, probs = zip(*top)
+        digits, probs = zip(*top, strict=True)
         assert len(top) == top_k and len(set(digits)) == top_k
         assert all(isinstance(d, int) and 0 <= d <= 9 for d in digits)
         assert all(isinstance(p, float) and 0 <= p <= 1 for p in probs)
@@ -323,7 +341,9 @@ def test_load_digit_model_errors(library, parameters, tmp_path):
     broken = _write(tmp_path, "broken.keras", b"this is not a zip archive")
     with pytest.raises(library.ModelFileError, match="could not load"):
         library.load_digit_model(broken)
-    with pytest.raises(library.ModelFileError, match="nor its weights into this notebook's architecture"):
+    with pytest.raises(
+        library.ModelFileError, match="nor its weights into this notebook's architecture"
+    ):
         library.load_digit_model(broken, parameters.ARCHITECTURE)
     import keras
 

@@ -1,62 +1,31 @@
-"""Training survives real use: resume after a kill, reproducible reruns, two replicas (run on small subsets)."""
+"""Training survives real use: resume after a kill, reproducible reruns, two replicas (run on small
+subsets)."""
+
 import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
 
-from conftest import DATA_DIR, ROOT
+from conftest import DATA_DIR, PROGRAMS
 
 pytestmark = pytest.mark.slow
 
 SUBSET, EPOCHS = 6000, 4
 
-# Trains the notebook's recipe on a subset through its library functions; prints epoch events and the result.
-TRAIN_SCRIPT = textwrap.dedent(f"""
-    import hashlib, sys
-    sys.path.insert(0, {str(ROOT)!r})
-    import digit_reader as library
-    from tools.export_library import notebook_parameters
-    settings = notebook_parameters()
-    keras, np, tf = library.keras, library.np, library.tf
-    backup_dir, checkpoint, mode = sys.argv[1:4]
-    if mode == "mirrored":
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    else:
-        strategy = library.choose_strategy([])
-    print("replicas", strategy.num_replicas_in_sync, flush=True)
-    (x, y), (x_test, y_test) = library.read_idx_files({str(DATA_DIR)!r})
-    library.fix_seeds(0, deterministic=mode == "notebook")  # the notebook's default: deterministic ops
-    (x_fit, y_fit), validation = library.split_train_validation(x[:{SUBSET}], y[:{SUBSET}], 0.1, 0)
-
-    class EpochEvents(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            print("begin", epoch, flush=True)
-        def on_epoch_end(self, epoch, logs=None):
-            print("end", epoch, flush=True)
-
-    (model,), (history,) = library.train_ensemble(
-        (x_fit, y_fit), validation, strategy, ensemble_size=1, architecture=settings.ARCHITECTURE, seed=0,
-        batch_size=64, learning_rate=3e-3, epochs={EPOCHS}, label_smoothing=settings.LABEL_SMOOTHING,
-        max_shift=settings.MAX_SHIFT, max_rotation=settings.MAX_ROTATION, backup_dir=backup_dir, checkpoint_path=checkpoint,
-        verbose=0, callbacks=[EpochEvents()])
-    print("history", *history.epoch, flush=True)
-    print("seconds", *history.history["seconds"], flush=True)
-    print("val_accuracy", *history.history["val_accuracy"], flush=True)
-    predictions = model.predict(library.prepare_images(x_test[:2000]), batch_size=500, verbose=0).argmax(axis=1)
-    print("accuracy", np.mean(predictions == y_test[:2000]), flush=True)
-    print("weights", hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest(), flush=True)
-""")
-
 
 def start(tmp_path, mode="notebook"):
-    return subprocess.Popen([sys.executable, "-c", TRAIN_SCRIPT, str(tmp_path / "backup"), str(tmp_path / "run.weights.h5"), mode],
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    """Train in a process of its own (tests/programs/train_and_report.py): SUBSET digits, EPOCHS."""
+    backup, checkpoint = tmp_path / "backup", tmp_path / "run.weights.h5"
+    arguments = [backup, checkpoint, mode, DATA_DIR, SUBSET, EPOCHS]
+    return subprocess.Popen(
+        [sys.executable, str(PROGRAMS / "train_and_report.py"), *map(str, arguments)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
 
 
 def finish(process, timeout=300):

@@ -2,19 +2,20 @@
 
     .venv/bin/python -m tools.benchmark_app [MODEL_PATH] [--rounds N]
 
-Draws 20 digits with the mouse (each digit 0-9 large and centred, then small, off-centre and slanted),
-pressing Clear before each, and prints per digit the answer and the time from the last mouse-up to
-the answer on screen, then p50/p95 over all of them. The server's own share (decode, preprocess,
-predict) is printed beside it. Needs Chromium: apt-get install -y chromium.
+Draws 20 digits with the mouse (each digit 0-9 large and centred, then small, off-centre and
+slanted), pressing Clear before each, and prints per digit the answer and the time from the last
+mouse-up to the answer on screen, then p50/p95 over all of them. The server's own share (decode,
+preprocess, predict) is printed beside it. Needs Chromium: apt-get install -y chromium.
 """
+
 import argparse
 import time
 
 import numpy as np
 
 import digit_reader as library
-from tools.machine import describe_machine
 from tools.browser_digits import CHROMIUM, CHROMIUM_ARGS, VARIANTS, WATCH_ANSWER_JS, draw_digit
+from tools.machine import describe_machine
 
 ANSWER = "#prediction [data-testid='label-output-value']"
 
@@ -61,14 +62,19 @@ def main():
                     latencies.append(timing["shown"] - timing["stroke_end"])
                     answer = page.locator(ANSWER).inner_text()
                     right += answer == str(digit)
-                    print(f"drew {digit} {variant or 'large, centred'}: answer {answer} "
-                          f"after {latencies[-1]:.0f} ms")
+                    print(
+                        f"drew {digit} {variant or 'large, centred'}: answer {answer} "
+                        f"after {latencies[-1]:.0f} ms"
+                    )
             browser.close()
     finally:
         demo.close()
     p50, p95 = np.percentile(latencies, [50, 95])
-    print(f"stroke end to answer on screen, {len(latencies)} digits: p50 {p50:.0f} ms, p95 {p95:.0f} ms "
-          f"(target p95 <= 300 ms); {right}/{len(latencies)} read right")
+    print(
+        f"stroke end to answer on screen, {len(latencies)} digits: "
+        f"p50 {p50:.0f} ms, p95 {p95:.0f} ms (target p95 <= 300 ms); "
+        f"{right}/{len(latencies)} read right"
+    )
     print(f"of which the server's preprocess: p50 {np.median(server_seconds) * 1000:.0f} ms")
 
 

@@ -5,8 +5,8 @@
 MNIST numbers: 4 digits side by side, composed by the notebook's compose_number() with gaps drawn
 from -3 px (touching) to 30 px, from the validation split (read_number's settings are chosen on
 these) and from the test set (reported, never tuned on). Font numbers: tools/people_sets.py's
-numbers of 2 to 6 digits in handwriting fonts, photographed and drawn on a canvas, for the validation
-and the evaluation fonts (skipped where the fonts are not installed).
+numbers of 2 to 6 digits in handwriting fonts, photographed and drawn on a canvas, for the
+validation and the evaluation fonts (skipped where the fonts are not installed).
 """
 
 import argparse
@@ -16,14 +16,14 @@ import numpy as np
 
 import digit_reader as library
 from tools import people_sets
-from tools.machine import describe_machine
 from tools.export_library import notebook_parameters
+from tools.machine import describe_machine
 
 MIN_GAP, MAX_GAP = -3, 30  # pixels between neighbouring MNIST digits
 
 
 def mnist_numbers(library, images, labels, count, length=4, seed=0):
-    """`count` numbers of `length` MNIST digits with random gaps: (pictures, texts, smallest gaps)."""
+    """`count` numbers of `length` MNIST digits, random gaps: (pictures, texts, smallest gaps)."""
     rng = np.random.default_rng(seed)
     pictures, texts, smallest = [], [], []
     for _ in range(count):
@@ -38,7 +38,7 @@ def mnist_numbers(library, images, labels, count, length=4, seed=0):
 def read_all(library, model, pictures, texts):
     """(right: bool per picture, seconds per picture)."""
     right, seconds = [], []
-    for picture, text in zip(pictures, texts):
+    for picture, text in zip(pictures, texts, strict=True):
         start = time.perf_counter()
         right.append(library.read_number(model, picture).text == text)
         seconds.append(time.perf_counter() - start)

