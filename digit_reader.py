@@ -2051,10 +2051,10 @@ PAD_HTML = f"""
 """
 PAD_CSS = f"""
 .pad-tools {{ display: flex; gap: 6px; margin-bottom: 6px; }}
-.pad-tools button {{ padding: 4px 12px; border: 1px solid #bbb; border-radius: 6px;
+.pad-tools button {{ padding: 4px 12px; border: 1px solid #767676; border-radius: 6px;
   background: #fff; color: #222; }}
 .pad-tools button.active {{ background: #222; color: #fff; }}
-canvas {{ width: 100%; max-width: {APP_CANVAS_WIDTH}px; height: auto; outline: 1px solid #bbb;
+canvas {{ width: 100%; max-width: {APP_CANVAS_WIDTH}px; height: auto; outline: 1px solid #767676;
   border-radius: 6px; background: #fff; touch-action: none; cursor: crosshair; }}
 """
 PAD_JS = """
@@ -2191,9 +2191,45 @@ def _boxes_drawn(gray, digits):
 
 
 DOUBT_BELOW = 0.9  # an answer less likely than this reads as a question: "Maybe 7?"
+# Text at WCAG AA contrast (4.5:1): the muted doubt, the selected tab, the footer.
 APP_CSS = """
 .doubt [data-testid='label-output-value'] { color: #595959; font-style: italic; font-weight: 500; }
+button[role='tab'][aria-selected='true'] { color: #a33a00; }
+footer, footer a, footer button, footer .show-api, footer .built-with, footer .settings {
+  color: #3d3d3d !important; }
+#model-input img, #upload-model-input img { image-rendering: pixelated; object-fit: contain; }
 """
+# Screen readers: answers and messages are announced as they change; each image says what it shows.
+# The keyboard: Tab skips the answer's rows and images (Gradio makes them buttons that do nothing).
+APP_HEAD = """<script>
+(() => {
+  const spoken = ["message", "prediction", "upload-message", "upload-prediction"];
+  const inert = "[id$=prediction] button, .image-container > button";
+  const described = {
+    "model-input": "What the model sees: each digit found, as its 28 by 28 input",
+    "digits-found": "Your picture, with a box round each digit found and its probability",
+    "preview": "The picture you uploaded",
+  };
+  const label = () => {
+    spoken.forEach((id) => document.getElementById(id)?.setAttribute("aria-live", "polite"));
+    for (const [id, text] of Object.entries(described)) {
+      const images = document.querySelectorAll(`#${id} img, #upload-${id} img`);
+      images.forEach((img) => {
+        if (img.alt !== text) img.alt = text;
+      });
+    }
+    document.querySelectorAll(inert).forEach((button) => {
+      if (button.tabIndex !== -1) button.tabIndex = -1;
+    });
+    // An empty answer's placeholder: an aria-label on a plain div, which ARIA does not allow.
+    document.querySelectorAll("[id$=prediction] .empty[aria-label]").forEach((placeholder) => {
+      placeholder.removeAttribute("aria-label");
+    });
+  };
+  const changes = {childList: true, subtree: true, attributes: true, attributeFilter: ["alt"]};
+  new MutationObserver(label).observe(document.documentElement, changes);
+})();
+</script>"""
 
 
 def _answer(reading, probabilities):
@@ -2248,14 +2284,22 @@ def page_answer(model, picture):
 
 
 def upload_answer(model, path):
-    """(preview of the upload, *page_answer) for an uploaded file."""
+    """(preview of the upload, *page_answer) for an uploaded file; the preview is the file itself,
+    in its colours, once it has been read as a picture."""
     if path is None:
         return None, None, None, None, ""
     try:
         picture = read_digit_picture(path)
     except DigitImageError as err:
         return None, None, None, None, f"**Cannot read this picture:** {err}"
-    return ((picture * 255).astype(np.uint8), *page_answer(model, picture))
+    return (path, *page_answer(model, picture))
+
+
+def _shown(pictures):
+    """Images as updates: an empty one is hidden (an empty box would only say "empty")."""
+    import gradio as gr
+
+    return [gr.update(value=value, visible=value is not None) for value in pictures]
 
 
 def api_answer(model, value, read=lambda value: value):
@@ -2283,8 +2327,8 @@ def _answer_area(prefix=""):
     import gradio as gr
 
     message = gr.Markdown(elem_id=f"{prefix}message")
-    label = gr.Label(num_top_classes=10, label="Answer", elem_id=f"{prefix}prediction")
-    image = dict(interactive=False, height=160, buttons=[])
+    label = gr.Label(num_top_classes=3, label="Answer", elem_id=f"{prefix}prediction")
+    image = dict(interactive=False, height=APP_ENLARGE * FIELD_SIDE, buttons=[], visible=False)
     found = gr.Image(label="Digits found", elem_id=f"{prefix}digits-found", **image)
     seen = gr.Image(
         label="What the model sees (28 × 28 each)", elem_id=f"{prefix}model-input", **image
@@ -2298,9 +2342,10 @@ def _draw_tab(model, live):
 
     def show_drawing(event: gr.EventData):
         try:
-            return page_answer(model, pad_drawing(event._data.get("png")))
+            answer, *pictures, message = page_answer(model, pad_drawing(event._data.get("png")))
         except ValueError as err:  # a DigitImageError, or base64 that does not decode
-            return None, None, None, f"**Cannot read this drawing:** {err}"
+            answer, pictures, message = None, (None, None), f"**Cannot read this drawing:** {err}"
+        return [answer, *_shown(pictures), message]
 
     with gr.Row(equal_height=False):
         with gr.Column(min_width=300):
@@ -2330,28 +2375,52 @@ def _upload_tab(model, live):
                 height=120,
             )
             preview = gr.Image(
-                label="Your picture", interactive=False, height=200, buttons=[], elem_id="preview"
+                label="Your picture",
+                interactive=False,
+                height=200,
+                buttons=[],
+                elem_id="preview",
+                visible=False,
             )
         with gr.Column(min_width=300):
             outputs = _answer_area("upload-")
-    upload.change(lambda path: upload_answer(model, path), upload, [preview, *outputs], **live)
+
+    def show_upload(path):
+        uploaded, answer, *pictures, message = upload_answer(model, path)
+        return [*_shown([uploaded]), answer, *_shown(pictures), message]
+
+    upload.change(show_upload, upload, [preview, *outputs], **live)
     return upload
+
+
+def example_picture(folder):
+    """A 7 drawn as on the pad, saved as a PNG in `folder`: the "Use via API" page's example."""
+    picture = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(picture).line([(70, 60), (210, 60), (120, 230)], fill=0, width=18, joint="curve")
+    path = Path(folder) / "digit_7.png"
+    picture.save(path)
+    return str(path)
 
 
 def _api_endpoints(model, upload, concurrency_limit):
     """ "/predict" (an image file in) and "/predict_drawing" (a Sketchpad value in), as events of
-    components never shown, so that the "Use via API" page's examples work."""
+    components never shown. The "Use via API" page's examples are a picture of a 7 on this machine
+    (the app listens on it unless told otherwise) and a drawing pad's value holding it."""
     import gradio as gr
+    from gradio_client import handle_file
 
+    example = handle_file(example_picture(tempfile.mkdtemp(prefix="digit_app_")))
+    upload.example_payload = lambda: example
     api = dict(concurrency_limit=concurrency_limit)
     reading = gr.JSON(visible=False)
     gr.Button(visible=False).click(
         lambda picture: api_answer(model, picture), upload, reading, api_name="predict", **api
     )
-    sketch = gr.Sketchpad(type="filepath", image_mode="RGBA", visible=False)
+    sketch = gr.Sketchpad(type="filepath", image_mode="RGBA", label="Drawing", visible=False)
     sketch.preprocess = editor_paths  # Gradio's own would open the files with every Pillow format
+    sketch.example_payload = lambda: {"background": example, "layers": [], "composite": None}
     gr.Button(visible=False).click(
-        lambda value: api_answer(model, value, drawing_image),
+        lambda drawing: api_answer(model, drawing, drawing_image),
         sketch,
         reading,
         api_name="predict_drawing",
@@ -2361,8 +2430,8 @@ def _api_endpoints(model, upload, concurrency_limit):
 
 def build_demo(model, concurrency_limit=4):
     """A Gradio app: draw or upload a digit or a number; each tab's own answer updates at once,
-    with each digit's box, the 28 x 28 images the model received and, for a lone digit, the ten
-    digits' bars; an unsure answer reads as a question ("Maybe 7?").
+    with each digit's box, the 28 x 28 images the model received and, for a lone digit, the three
+    likeliest digits; an unsure answer reads as a question ("Maybe 7?").
 
     API: "/predict" (an image file in) and "/predict_drawing" (a Sketchpad value in) answer
     read_number()'s reading: {"text", "digits": [{"digit", "probability", "box"}], "reason"}.
@@ -2377,7 +2446,7 @@ def build_demo(model, concurrency_limit=4):
     )
     with gr.Blocks(title="Handwritten digit classifier", delete_cache=(600, 3600)) as demo:
         gr.Markdown(
-            "## Handwritten digit classifier\nDraw a digit or a number, or upload a picture of "
+            "# Handwritten digit classifier\nDraw a digit or a number, or upload a picture of "
             "one: the answer updates as you go."
         )
         with gr.Tabs():
@@ -2429,6 +2498,7 @@ def launch_demo(demo, host="127.0.0.1", share=False, **kwargs):
         prevent_thread_lock=True,
         max_file_size=MAX_REQUEST_BYTES,
         css=APP_CSS,
+        head=APP_HEAD,
         enable_monitoring=False,
         run_history=False,
         ssr_mode=False,
