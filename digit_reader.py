@@ -412,6 +412,7 @@ def split_train_validation(images, labels, validation_fraction, seed):
 # @title Decode pictures safely: sizes, formats, transparency
 import functools
 import io
+import typing
 import warnings
 import weakref
 
@@ -485,24 +486,36 @@ def _reduce(im):
     return im.reduce(factor) if factor > 1 else im
 
 
-def _pil_gray(im):
-    """(gray, alpha, size): float32 arrays in [0, 1] from a PIL image, reduced to at most WORK_SIDE
-    a side (alpha None for opaque images), and the image's (width, height)."""
-    _check_size(*im.size)
-    im = ImageOps.exif_transpose(im)  # phone photos: apply the EXIF orientation; loads the pixels
+class DecodedPicture(typing.NamedTuple):
+    """A picture as read: float32 grey and alpha (None when opaque) in [0, 1], at most WORK_SIDE
+    pixels a side; the input's (width, height); and whether the file holds more frames than the
+    first (an animated GIF, PNG or WebP, a multi-page TIFF), which alone is read."""
+
+    gray: np.ndarray
+    alpha: np.ndarray | None
+    size: tuple[int, int]
+    animated: bool = False
+
+
+def _pil_gray(opened):
+    """The DecodedPicture of a PIL image."""
+    _check_size(*opened.size)
+    im = ImageOps.exif_transpose(opened)  # phone photos: apply the EXIF orientation; loads pixels
     if im.mode in ("I", "F") or im.mode.startswith("I;16"):  # convert("L") would clip, not scale
         a = np.asarray(_reduce(im.convert("F")), np.float32)
-        gray, alpha, _ = _array_gray(a / 257 if im.mode.startswith("I;16") else a)
-        return gray, alpha, im.size
-    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
+        gray, alpha = _array_gray(a / 257 if im.mode.startswith("I;16") else a)[:2]
+    elif im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
         la = np.asarray(_reduce(im.convert("RGBA").convert("LA")), np.float32) / 255
-        return la[..., 0], la[..., 1], im.size
-    return np.asarray(_reduce(im.convert("L")), np.float32) / 255, None, im.size
+        gray, alpha = la[..., 0], la[..., 1]
+    else:
+        gray, alpha = np.asarray(_reduce(im.convert("L")), np.float32) / 255, None
+    # Asked last: finding a second frame moves the file to it (and back).
+    return DecodedPicture(gray, alpha, im.size, bool(getattr(opened, "is_animated", False)))
 
 
 def _array_gray(a):
-    """(gray, alpha, (width, height)) from a numpy image (H, W), (H, W, 1), RGB or RGBA: integers
-    in [0, 255], or floats in [0, 1] or [0, 255]."""
+    """The DecodedPicture of a numpy image (H, W), (H, W, 1), RGB or RGBA: integers in [0, 255],
+    or floats in [0, 1] or [0, 255]."""
     if a.dtype == bool:
         a = a.astype(np.float32)
     if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
@@ -522,7 +535,7 @@ def _array_gray(a):
         x /= 255
     gray = x[..., :3] @ LUMA if x.ndim == 3 and x.shape[2] >= 3 else x.reshape(x.shape[:2])
     alpha = x[..., 3] if x.ndim == 3 and x.shape[2] == 4 else None
-    return gray, alpha, (a.shape[1], a.shape[0])
+    return DecodedPicture(gray, alpha, (a.shape[1], a.shape[0]))
 
 
 def _encoded_bytes(image):
@@ -556,7 +569,7 @@ def _encoded_bytes(image):
 
 
 def _read_gray(image):
-    """Decode any supported input to (gray, alpha, size); every failure becomes a DigitImageError.
+    """Decode any supported input to a DecodedPicture; every failure becomes a DigitImageError.
     Encoded pictures (paths, bytes) go through decode_picture(): structure checks, then a worker
     process; a PIL image the caller opened is read here."""
     if isinstance(image, np.ndarray):
@@ -616,21 +629,22 @@ def _one_error_type(step):
 
 @_one_error_type
 def _flat_picture(image):
-    """(picture, size): the input decoded, transparent pixels made paper, reduced to at most
-    WORK_SIDE pixels a side (float32 grey (H, W) in [0, 1]), and the input's (width, height)."""
-    gray, alpha, size = _read_gray(image)
-    if alpha is not None:
-        gray = _composite_on_paper(gray, alpha)
+    """The input's DecodedPicture with transparent pixels made paper (alpha None), reduced to at
+    most WORK_SIDE pixels a side."""
+    picture = _read_gray(image)
+    gray = picture.gray
+    if picture.alpha is not None:
+        gray = _composite_on_paper(gray, picture.alpha)
     if max(gray.shape) > WORK_SIDE:  # a big array (decoded files are already reduced)
         gray = np.asarray(_reduce(Image.fromarray(gray)))
-    return gray, size
+    return picture._replace(gray=gray, alpha=None)
 
 
 def read_digit_picture(image):
     """The picture a digit is looked for in: decoded, transparent pixels made paper, and reduced to
     at most WORK_SIDE pixels a side; float32 grey (H, W) in [0, 1]. Takes what
     preprocess_digit_image takes."""
-    return _flat_picture(image)[0]
+    return _flat_picture(image).gray
 
 
 # @title Look at a file's structure before any decoder does: _checked_format()
@@ -813,7 +827,7 @@ warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 def _decode_bytes(data, fmt):
-    """(gray, alpha, size) of the encoded picture `data` in format `fmt`, decoded at a bounded
+    """The DecodedPicture of the encoded picture `data` in format `fmt`, decoded at a bounded
     size."""
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:  # reads the header only
@@ -848,7 +862,8 @@ def _limit_memory(extra_bytes):
 
 def _decoder_loop(connection):
     """A worker: decode each request (format, NUL, bytes); answer b"A" + the arrays' count and
-    shape + the input's size + the arrays, or b"E" + the error's message."""
+    shape + the input's size + whether it is animated + the arrays, or b"E" + the error's
+    message."""
     # Keep only the pipe to the parent: an inherited copy of any other descriptor (a server's
     # socket, a browser driver's pipe) would stay open for as long as the worker lives.
     os.closerange(3, connection.fileno())
@@ -860,21 +875,27 @@ def _decoder_loop(connection):
         except EOFError:  # the notebook or server has gone
             return
         try:
-            gray, alpha, size = _decode_bytes(data, fmt.decode())
+            gray, alpha, size, animated = _decode_bytes(data, fmt.decode())
             layers = np.stack([gray] if alpha is None else [gray, alpha]).astype(np.float32)
-            header = struct.pack("<5I", *layers.shape, *size)
+            header = struct.pack(REPLY_HEADER, *layers.shape, *size, animated)
             connection.send_bytes(b"A" + header + layers.tobytes())
         except DigitImageError as err:
             connection.send_bytes(b"E" + str(err).encode()[:500])
 
 
+REPLY_HEADER = "<6I"  # after b"A": the arrays' count, height and width, the size, animated
+REPLY_START = 1 + struct.calcsize(REPLY_HEADER)
+
+
 def _arrays_from(reply):
-    """(gray, alpha, size) from a worker's answer, its shape checked before any use."""
-    count, height, width, *size = struct.unpack_from("<5I", reply, 1)
-    if count not in (1, 2) or len(reply) != 21 + 4 * count * height * width:
+    """The DecodedPicture in a worker's answer, its shape checked before any use."""
+    count, height, width, *size, animated = struct.unpack_from(REPLY_HEADER, reply, 1)
+    if count not in (1, 2) or len(reply) != REPLY_START + 4 * count * height * width:
         raise DigitImageError("the decoder sent a malformed answer")
-    layers = np.frombuffer(reply, np.float32, offset=21).reshape(count, height, width).copy()
-    return layers[0], (layers[1] if count == 2 else None), tuple(size)
+    layers = np.frombuffer(reply, np.float32, offset=REPLY_START).reshape(count, height, width)
+    return DecodedPicture(
+        layers[0].copy(), None if count == 1 else layers[1].copy(), tuple(size), bool(animated)
+    )
 
 
 class DecoderPool:
@@ -924,7 +945,7 @@ class DecoderPool:
                     f"this picture takes more than {DECODE_SECONDS:g} s to decode, far longer "
                     "than a photo: it is damaged or built to be slow"
                 )
-            return connection.recv_bytes(maxlength=21 + 8 * WORK_SIDE * WORK_SIDE)
+            return connection.recv_bytes(maxlength=REPLY_START + 8 * WORK_SIDE * WORK_SIDE)
         except (EOFError, OSError):  # the worker died: a decoder crashed on this file
             raise DigitImageError(
                 "the decoder crashed on this file: it is damaged or built to attack decoders "
@@ -936,9 +957,8 @@ _DECODERS = DecoderPool()
 
 
 def decode_picture(data):
-    """(gray, alpha, size) of encoded picture bytes: float32 arrays in [0, 1] of at most WORK_SIDE
-    pixels a side (alpha None when opaque) and the picture's (width, height); the structure is
-    checked first, then the picture decoded in a worker process where the system allows."""
+    """The DecodedPicture of encoded picture bytes: the structure is checked first, then the
+    picture decoded in a worker process where the system allows."""
     fmt = _checked_format(data)
     return _DECODERS.decode(data, fmt) if ISOLATED_DECODING else _decode_bytes(data, fmt)
 
@@ -1732,7 +1752,7 @@ def _read_marks(model, image, not_a_digit_below=None):
     """(reading, the model's inputs (N, 28, 28, 1), their probabilities (N, 10)) for the marks read
     as digits in a picture, left to right; inputs and probabilities are None when the model read
     nothing (no ink, or too many marks)."""
-    gray, size = _flat_picture(image)
+    gray, _, size, _ = _flat_picture(image)
     try:
         ink, strong = _ink(gray)
     except DigitImageError as err:  # readable, but no ink: no digit
@@ -2015,7 +2035,7 @@ def plot_readings(model, pictures, columns=3):
     rows = -(-len(pictures) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.2 * rows), squeeze=False)
     for axis, picture in zip(axes.flat, pictures, strict=False):
-        gray, (width, height) = _flat_picture(picture)
+        gray, _, (width, height), _ = _flat_picture(picture)
         reading = read_number(model, picture)
         axis.imshow(gray, cmap="gray", extent=(0, width, height, 0))
         for digit, probability, (x0, y0, x1, y1) in reading.digits:
@@ -2152,7 +2172,7 @@ def drawing_image(editor_value):
         return None
     layers = []
     for part in parts:
-        gray, alpha, _ = _read_gray(part)
+        gray, alpha, *_ = _read_gray(part)
         layers.append((gray, np.ones_like(gray) if alpha is None else alpha))
     gray, alpha = functools.reduce(_over, layers)
     return np.dstack([gray, gray, gray, alpha])
@@ -2192,9 +2212,11 @@ def _boxes_drawn(gray, digits):
 
 
 DOUBT_BELOW = 0.9  # an answer less likely than this reads as a question: "Maybe 7?"
-# Text at WCAG AA contrast (4.5:1): the muted doubt, the selected tab, the footer.
+# Text at WCAG AA contrast (4.5:1): the muted doubt, the empty upload box's "- or -", the selected
+# tab, the footer.
 APP_CSS = """
 .doubt [data-testid='label-output-value'] { color: #595959; font-style: italic; font-weight: 500; }
+#upload .or { color: #595959; }
 button[role='tab'][aria-selected='true'] { color: #a33a00; }
 footer, footer a, footer button, footer .show-api, footer .built-with, footer .settings {
   color: #3d3d3d !important; }
@@ -2284,16 +2306,23 @@ def page_answer(model, picture):
     return answer, _enlarged(fields), _boxes_drawn(gray, reading.digits), ""
 
 
+ANIMATED_NOTE = "An animated picture: its first frame was read."
+
+
 def upload_answer(model, path):
     """(preview of the upload, *page_answer) for an uploaded file; the preview is the file itself,
-    in its colours, once it has been read as a picture."""
+    in its colours, once it has been read as a picture. An animated file's message says that its
+    first frame was read."""
     if path is None:
         return None, None, None, None, ""
     try:
-        picture = read_digit_picture(path)
+        picture = _flat_picture(path)
     except DigitImageError as err:
         return None, None, None, None, f"**Cannot read this picture:** {err}"
-    return (path, *page_answer(model, picture))
+    *answer, message = page_answer(model, picture.gray)
+    if picture.animated:
+        message = f"{message} {ANIMATED_NOTE}".strip()
+    return (path, *answer, message)
 
 
 def _shown(pictures):
@@ -2324,16 +2353,17 @@ def api_answer(model, value, read=lambda value: value):
 
 def _answer_area(prefix=""):
     """A tab's own answer: [answer, the model's inputs, the digits' boxes, message], each element's
-    id starting with `prefix`."""
+    id starting with `prefix`. The small 28 x 28 view comes first: on a phone it is in view with
+    the answer."""
     import gradio as gr
 
     message = gr.Markdown(elem_id=f"{prefix}message")
     label = gr.Label(num_top_classes=3, label="Answer", elem_id=f"{prefix}prediction")
     image = dict(interactive=False, height=APP_ENLARGE * FIELD_SIDE, buttons=[], visible=False)
-    found = gr.Image(label="Digits found", elem_id=f"{prefix}digits-found", **image)
     seen = gr.Image(
         label="What the model sees (28 × 28 each)", elem_id=f"{prefix}model-input", **image
     )
+    found = gr.Image(label="Digits found", elem_id=f"{prefix}digits-found", **image)
     return [label, seen, found, message]
 
 
@@ -2363,7 +2393,9 @@ def _draw_tab(model, live):
 
 
 def _upload_tab(model, live):
-    """The Upload tab: a file box, its preview and its own answer; returns the file box."""
+    """The Upload tab: a file box, its preview and its own answer; returns the file box. The box
+    empties once a file is read, ready for the next one (Gradio's holds one file, and replacing it
+    took its small × first); the preview shows the file read."""
     import gradio as gr
 
     with gr.Row(equal_height=False):
@@ -2388,9 +2420,9 @@ def _upload_tab(model, live):
 
     def show_upload(path):
         uploaded, answer, *pictures, message = upload_answer(model, path)
-        return [*_shown([uploaded]), answer, *_shown(pictures), message]
+        return [None, *_shown([uploaded]), answer, *_shown(pictures), message]
 
-    upload.change(show_upload, upload, [preview, *outputs], **live)
+    upload.upload(show_upload, upload, [upload, preview, *outputs], **live)
     return upload
 
 

@@ -107,16 +107,12 @@ def _clear(page):
 
 
 def _upload(page, path):
-    """Put a file into the Upload tab's box, replacing any earlier one."""
+    """Drop a file into the Upload tab's box (it is empty again after each file is read) and wait
+    until the server has it."""
     time.sleep(1)  # a drawing's answer still on its way would arrive after the upload's
     page.get_by_role("tab", name="Upload").click()
-    clear = page.locator("#upload button[aria-label='Clear']")
-    if clear.count():
-        clear.click()
-    page.locator("#upload input[type=file]").set_input_files(str(path))
-    # Finished once the server's copy is linked. The name is no sign: the finished row's text reads
-    # "digit .png" (stem and extension in separate spans)
-    expect(page.locator(f"#upload a[href$='/{path.name}']")).to_be_visible()
+    with page.expect_response(lambda response: "/gradio_api/upload?" in response.url):
+        page.locator("#upload input[type=file]").set_input_files(str(path))
 
 
 def test_serves_on_localhost_with_upload_cap(demo, library):
@@ -210,6 +206,27 @@ def test_upload_shows_the_picture_and_answers(page, files):
     expect(preview).to_have_attribute("src", re.compile(r"/digit\.png$"))
 
 
+def test_the_next_file_replaces_the_last_and_an_animation_is_named(page, files, library, tmp_path):
+    """Once a file is read the box is empty again, so the next one is simply dropped in (Gradio's
+    box held one file, and replacing it took its small × first). An animated GIF is read from its
+    first frame, and the page says so."""
+    digit, label, _ = files
+    _upload(page, digit)
+    _answer(page, label, "upload-")
+    expect(page.locator("#upload")).to_contain_text("Drop File Here")
+    expect(page.locator("#upload a[download]")).to_have_count(0)
+    seven = Image.open(library.example_picture(tmp_path)).convert("P")
+    animation = tmp_path / "seven_then_two.gif"
+    seven.save(animation, save_all=True, append_images=[Image.open(digit).convert("P")])
+    _upload(page, animation)
+    _answer(page, 7, "upload-")
+    message = page.locator("#upload-message")
+    expect(message).to_have_text(library.ANIMATED_NOTE)
+    _upload(page, digit)
+    _answer(page, label, "upload-")
+    expect(message).to_have_text("")
+
+
 def test_error_stays_readable_until_the_next_input(page, files):
     digit, label, text = files
     _upload(page, text)
@@ -276,7 +293,7 @@ def test_an_oversized_file_is_explained_on_the_page(page, tmp_path):
     expect(message).to_contain_text("too large: 6.0 MB")
 
 
-def test_phone_shows_the_answer_without_scrolling(browser, app_url):
+def test_phone_shows_the_answer_and_model_input_without_scrolling(browser, app_url):
     phone = browser.new_page(
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
@@ -289,9 +306,11 @@ def test_phone_shows_the_answer_without_scrolling(browser, app_url):
         phone.locator("#sketch canvas").first.wait_for()
         draw_digit(phone, 2)
         _answer(phone, 2)
-        box = phone.locator(ANSWER).bounding_box()
         assert phone.evaluate("window.scrollY") == 0
-        assert 0 <= box["y"] and box["y"] + box["height"] <= 844, box
+        expect(phone.locator("#model-input img")).to_be_visible()
+        for shown in (ANSWER, "#model-input img"):  # the answer, and the 28 x 28 view below it
+            box = phone.locator(shown).bounding_box()
+            assert 0 <= box["y"] and box["y"] + box["height"] <= 844, (shown, box)
         phone.screenshot(path=SCREENSHOTS / "app_phone.png")
     finally:
         phone.close()

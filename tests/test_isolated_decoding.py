@@ -54,7 +54,7 @@ def test_a_decoder_crash_costs_only_its_request(library, monkeypatch):
         with pytest.raises(library.DigitImageError, match="decoder crashed"):
             pool.decode(digit_png(), "PNG")
     monkeypatch.undo()
-    gray, _, _ = library.DecoderPool(1).decode(digit_png(), "PNG")  # this process goes on
+    gray = library.DecoderPool(1).decode(digit_png(), "PNG").gray  # this process goes on
     assert gray.shape == (64, 64)
 
 
@@ -84,15 +84,15 @@ def test_a_worker_cannot_allocate_past_its_memory_budget(library, monkeypatch):
             bytearray(int(data))
         except MemoryError:
             raise library.DigitImageError("out of memory in the worker") from None
-        return np.zeros((8, 8), np.float32), None, (8, 8)
+        return library.DecodedPicture(np.zeros((8, 8), np.float32), None, (8, 8))
 
     monkeypatch.setattr(library, "_decode_bytes", greedy)
     pool = library.DecoderPool(1)  # its worker is forked now, with the greedy decoder
     budget = library.DECODE_MEMORY
     with pytest.raises(library.DigitImageError, match="out of memory in the worker"):
         pool.decode(str(budget + 50_000_000).encode(), "PNG")
-    gray, alpha, size = pool.decode(str(budget // 2).encode(), "PNG")
-    assert gray.shape == (8, 8) and alpha is None and size == (8, 8)
+    gray, alpha, size, animated = pool.decode(str(budget // 2).encode(), "PNG")
+    assert gray.shape == (8, 8) and alpha is None and size == (8, 8) and not animated
 
 
 def test_concurrent_decodes_leave_the_warning_filters_alone(library):
@@ -117,9 +117,23 @@ def test_decoded_pictures_come_back_whole_with_their_transparency(library):
     rgba[5:35, 12:18] = (200, 30, 30, 255)
     buffer = io.BytesIO()
     Image.fromarray(rgba).save(buffer, format="PNG")
-    gray, alpha, size = library.decode_picture(buffer.getvalue())
+    gray, alpha, size, animated = library.decode_picture(buffer.getvalue())
     assert gray.shape == alpha.shape == (40, 30) and gray.dtype == np.float32 and size == (30, 40)
     assert alpha[20, 15] == 1 and alpha[0, 0] == 0
+    assert not animated
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP", "TIFF"])
+def test_a_picture_of_several_frames_is_known_to_be_animated(library, fmt):
+    """The worker says whether a file holds more than its first frame, which alone is read: an
+    animated GIF, PNG or WebP, a multi-page TIFF."""
+    frames = [Image.new("L", (40, 30), shade) for shade in (0, 128, 255)]
+    animated, still = io.BytesIO(), io.BytesIO()
+    frames[0].save(animated, format=fmt, save_all=True, append_images=frames[1:])
+    frames[0].save(still, format=fmt)
+    first = library.decode_picture(animated.getvalue())
+    assert first.animated and first.size == (40, 30) and first.gray.max() == 0
+    assert not library.decode_picture(still.getvalue()).animated
 
 
 @pytest.fixture
