@@ -17,6 +17,7 @@ def test_run_all_twice_in_the_same_kernel(tmp_path, monkeypatch):
     for name, value in {
         "EPOCHS": "1",
         "TRAIN_LIMIT": "2000",
+        "READ_LIMIT": "300",
         "DATA_DIR": str(DATA_DIR),
         "OWN_DIGITS_DIR": str(tmp_path / "none"),
     }.items():
