@@ -1913,8 +1913,14 @@ def _predict_fn(model):
                 lambda x: ref()(x, training=False),
                 input_signature=[tf.TensorSpec([None, *INPUT_SHAPE], tf.float32)],
             )
-        else:  # a direct call: on JAX, model.predict's per-call cost is not TensorFlow's
-            fn = lambda x: keras.ops.convert_to_numpy(ref()(x, training=False))  # noqa: E731
+        else:  # JAX: Keras' compiled predict step (a direct call runs op by op: 11 ms against
+            # 1.3 ms a call, measured), compiled once per batch size: sizes padded to powers of 2
+
+            def fn(x):
+                size = 1 << max(len(x) - 1, 0).bit_length()
+                padded = np.concatenate([x, np.zeros((size - len(x), *x.shape[1:]), x.dtype)])
+                return ref().predict_on_batch(padded)[: len(x)]
+
         _PREDICT_FNS[model] = fn
     return fn
 
@@ -1922,8 +1928,8 @@ def _predict_fn(model):
 def predict_proba(model, batch):
     """Class probabilities (N, 10) for preprocessed inputs (N, 28, 28, 1) in [0, 1].
 
-    Calls the model directly (through a cached tf.function on TensorFlow) instead of model.predict,
-    which costs ~70 ms per call on TensorFlow."""
+    Calls the model through a cached tf.function on TensorFlow and Keras' compiled predict step
+    on JAX, not through model.predict, which costs ~70 ms per call on TensorFlow."""
     batch = np.asarray(batch, np.float32).reshape(-1, *INPUT_SHAPE)
     fn = _predict_fn(model)
     return np.concatenate(
