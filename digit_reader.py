@@ -2055,6 +2055,7 @@ def plot_readings(model, pictures, columns=3):
 
 # @title The drawing app: build_demo(), launch_demo()
 import base64
+import shutil
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # The drawing pad, in its pixels: wide enough for a number, shown at 100% on a desktop; on a phone
@@ -2441,14 +2442,15 @@ def example_picture(folder):
     return str(path)
 
 
-def _api_endpoints(model, upload, concurrency_limit):
+def _api_endpoints(model, upload, concurrency_limit, example_folder):
     """ "/predict" (an image file in) and "/predict_drawing" (a Sketchpad value in), as events of
     components never shown. The "Use via API" page's examples are a picture of a 7 on this machine
-    (the app listens on it unless told otherwise) and a drawing pad's value holding it."""
+    (the app listens on it unless told otherwise), in `example_folder`, and a drawing pad's value
+    holding it."""
     import gradio as gr
     from gradio_client import handle_file
 
-    example = handle_file(example_picture(tempfile.mkdtemp(prefix="digit_app_")))
+    example = handle_file(example_picture(example_folder))
     upload.example_payload = lambda: example
     api = dict(concurrency_limit=concurrency_limit)
     reading = gr.JSON(visible=False)
@@ -2483,6 +2485,7 @@ def build_demo(model, concurrency_limit=4):
         api_visibility="private",
         concurrency_limit=concurrency_limit,
     )
+    example_folder = tempfile.mkdtemp(prefix="digit_app_")
     with gr.Blocks(title="Handwritten digit classifier", delete_cache=(600, 3600)) as demo:
         gr.Markdown(
             "# Handwritten digit classifier\nDraw a digit or a number, or upload a picture of "
@@ -2493,7 +2496,9 @@ def build_demo(model, concurrency_limit=4):
                 _draw_tab(model, live)
             with gr.Tab("Upload", id="upload"):
                 upload = _upload_tab(model, live)
-        _api_endpoints(model, upload, concurrency_limit)
+        _api_endpoints(model, upload, concurrency_limit, example_folder)
+    # Removed with the app, or when Python exits (Gradio keeps a closed app referenced).
+    weakref.finalize(demo, shutil.rmtree, example_folder, ignore_errors=True)
     return demo
 
 

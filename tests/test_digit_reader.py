@@ -2,6 +2,7 @@
 a hand edit of either side is caught, importing it has no side effects, and the README's example
 runs."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -65,6 +66,26 @@ def test_importing_it_trains_downloads_and_serves_nothing(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-4:] == ["False", "1", "0", "[]"], out.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_apps_example_picture_is_removed_when_python_exits(tmp_path):
+    """build_demo() writes the "Use via API" page's example picture into a temporary folder of its
+    own; the folder is gone once the process ends (they used to pile up)."""
+    build = (
+        "import digit_reader, os, tempfile; demo = digit_reader.build_demo(None); "
+        "print(*sorted(os.listdir(tempfile.gettempdir())))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", build],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert [name for name in out.stdout.split() if name.startswith("digit_app_")]  # it was there
+    assert list(tmp_path.glob("digit_app_*")) == []
 
 
 def test_the_readme_example_reads_a_photo(tmp_path, library, mnist_test):
