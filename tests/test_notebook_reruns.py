@@ -7,21 +7,18 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import DATA_DIR, ROOT
-
-NOTEBOOK = ROOT / "Hand_Written_Digit_Classification.ipynb"
+from conftest import DATA_DIR
+from notebook_runs import NOTEBOOK, REDUCED
 
 
 @pytest.mark.slow
 def test_run_all_twice_in_the_same_kernel(tmp_path, monkeypatch):
     for name, value in {
-        "EPOCHS": "1",
-        "TRAIN_LIMIT": "2000",
-        "READ_LIMIT": "300",
-        "DATA_DIR": str(DATA_DIR),
-        "OWN_DIGITS_DIR": str(tmp_path / "none"),
+        **REDUCED,
+        "MNIST_DATA_DIR": str(DATA_DIR),
+        "MNIST_OWN_DIGITS_DIR": str(tmp_path / "none"),
     }.items():
-        monkeypatch.setenv(f"MNIST_{name}", value)  # a reduced run, writing only into tmp_path
+        monkeypatch.setenv(name, value)  # a reduced run, writing only into tmp_path
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(
         notebook,
