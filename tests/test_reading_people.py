@@ -50,6 +50,45 @@ def test_no_ink_reads_as_no_digit_and_unreadable_input_raises(library, trained_m
         library.read_number(trained_model, b"shopping list: milk, eggs")
 
 
+def test_generated_non_digits_are_reproducible_prepared_pictures(library, mnist_test):
+    """One round of draw_non_digits() (each kind as often as NON_DIGIT_KINDS says): MNIST-style
+    28 x 28 fields, ink centred as preprocess_digit_image() centres it, the same for one seed and
+    different for another (training and validation each draw their own)."""
+    images, labels = mnist_test
+    count = sum(library.NON_DIGIT_KINDS.values())
+
+    def draw(seed):
+        return library.draw_non_digits(count, images[:100], labels[:100], seed)
+
+    pictures = draw(0)
+    assert pictures.shape == (count, 28, 28) and pictures.dtype == np.uint8
+    assert np.array_equal(pictures, draw(0)) and not np.array_equal(pictures, draw(1))
+    for picture in pictures:
+        rows, cols = np.nonzero(picture)
+        assert max(np.ptp(rows), np.ptp(cols)) + 1 <= 22  # in MNIST's 20 x 20 box (+ blur)
+        centre = np.average(
+            np.indices(picture.shape).reshape(2, -1), axis=1, weights=picture.ravel()
+        )
+        assert np.allclose(centre, library.FIELD_CENTRE, atol=1)
+
+
+def test_only_digits_that_turn_into_no_digit_are_turned(library, mnist_test):
+    """A "turned digit" is one of the given digits, mirrored (0) or turned k quarter turns as
+    TURNED_DIGITS allows for its label: never a 6 upside down (a 9) or a mirrored 0, 1 or 8."""
+    assert not {0, 1, 8} & set(library.TURNED_DIGITS)  # the same, or another digit, turned
+    assert 2 not in library.TURNED_DIGITS.get(6, ()) + library.TURNED_DIGITS.get(9, ())
+    images, labels = mnist_test
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        picture = library._draw_non_digit("turned digit", rng, [], images[:50], labels[:50])
+        ways = [
+            image[:, ::-1] if turn == 0 else np.rot90(image, turn)
+            for image, label in zip(images[:50], labels[:50], strict=True)
+            for turn in library.TURNED_DIGITS.get(label, ())
+        ]
+        assert any(np.array_equal(picture, way) for way in ways)
+
+
 def test_the_threshold_is_the_committed_fit(library):
     assert library.NOT_A_DIGIT_BELOW == METRICS["not_a_digit_below"]
 
@@ -86,13 +125,13 @@ def read_right(library, model, pictures, labels):
 
 
 # Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60
-# --count 300`, evaluation fonts): 95.2%, 98.0%, 63.0% and 64.3%. The bars sit just below, to catch
+# --count 300`, evaluation fonts): 95.0%, 97.8%, 72.0% and 78.7%. The bars sit just below, to catch
 # a regression; the issue's targets (97% and 90%) are not met yet.
 BARS = {
     "font photos": 0.94,
     "font canvases": 0.97,
-    "non-digit photos": 0.60,
-    "non-digit canvases": 0.61,
+    "non-digit photos": 0.70,
+    "non-digit canvases": 0.76,
 }
 
 
