@@ -105,13 +105,24 @@ def reference_run(data, seed, epochs=15):
 
 
 def notebook_run(data, seed, epochs, ensemble_size):
-    """The notebook's model(s) and recipe with its parameters, trained by its train_ensemble()."""
+    """The notebook's model(s) and recipe with its parameters (outlier exposure included), trained
+    by its train_ensemble()."""
     (x_train, y_train), (x_test, y_test) = data
     keras.backend.clear_session()
     library.fix_seeds(seed, settings.DETERMINISTIC)
     (x_fit, y_fit), validation = library.split_train_validation(
         x_train, y_train, settings.VALIDATION_FRACTION, seed
     )
+    # outlier exposure, as the notebook trains: generated non-digits with the target "every digit
+    # equally likely" (drawing them is not counted as training time)
+    non_digits = library.draw_non_digits(
+        round(settings.NON_DIGIT_SHARE * len(x_fit)),
+        (x_fit[..., 0] * 255).round().astype(np.uint8),
+        y_fit.argmax(axis=1),
+        seed,
+    )
+    x_fit = np.concatenate([x_fit, library.prepare_images(non_digits)])
+    y_fit = np.concatenate([y_fit, np.full((len(non_digits), 10), 0.1, np.float32)])
     accelerators = library.list_accelerators()
     precision = library.choose_precision(settings.PRECISION, accelerators)
     curve = TestAccuracyCurve(library.prepare_images(x_test), y_test)
