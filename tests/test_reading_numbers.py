@@ -70,14 +70,18 @@ def test_touching_digits_are_cut(library, trained_model, mnist):
     assert right >= 0.78, right
 
 
+def is_narrow(library, mark):
+    """No wider than TOUCHING_WIDER_THAN times its height: read_number never tries to cut it."""
+    width, height = (np.ptp(np.flatnonzero(mark.any(axis))) + 1 for axis in (0, 1))
+    return width <= library.TOUCHING_WIDER_THAN * height
+
+
 def test_digits_come_left_to_right_with_boxes_in_the_input_pixels(library, trained_model, mnist):
     """Order and boxes, on the first three training digits narrower than TOUCHING_WIDER_THAN times
     their height (no cut is tried in them: cutting is tested below)."""
     (images, labels), _ = mnist
-    extents = [[np.ptp(np.flatnonzero(image.any(axis))) + 1 for axis in (0, 1)] for image in images]
-    chosen = [i for i, (w, h) in enumerate(extents[:100]) if w <= library.TOUCHING_WIDER_THAN * h][
-        :3
-    ]
+    never_cut = [i for i in range(100) if is_narrow(library, images[i])]
+    chosen = never_cut[:3]
     paper = np.full((400, 900), 255, np.uint8)
     truth = []
     for i, left in zip(chosen, (100, 350, 600), strict=True):  # 5 times enlarged, 110 px apart
@@ -105,9 +109,7 @@ def test_a_mark_read_as_no_digit_amid_digits_spoils_the_number(library, trained_
     marks = []
     for mark in library.draw_non_digits(150, images[:300], labels[:300], seed=0):
         reading, fields, _ = library._read_marks(trained_model, mark)
-        width, height = (np.ptp(np.flatnonzero(mark.any(axis))) + 1 for axis in (0, 1))
-        narrow = width <= library.TOUCHING_WIDER_THAN * height  # never cut
-        if reading.reason == library.NOT_A_DIGIT and len(fields) == 1 and narrow:
+        if reading.reason == library.NOT_A_DIGIT and len(fields) == 1 and is_narrow(library, mark):
             marks.append(mark)
     assert len(marks) >= 5
     for mark in marks:

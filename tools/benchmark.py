@@ -122,7 +122,8 @@ def notebook_run(data, seed, epochs, ensemble_size):
         seed,
     )
     x_fit = np.concatenate([x_fit, library.prepare_images(non_digits)])
-    y_fit = np.concatenate([y_fit, np.full((len(non_digits), 10), 0.1, np.float32)])
+    uniform = np.full((len(non_digits), library.NUM_CLASSES), 1 / library.NUM_CLASSES, np.float32)
+    y_fit = np.concatenate([y_fit, uniform])
     accelerators = library.list_accelerators()
     precision = library.choose_precision(settings.PRECISION, accelerators)
     curve = TestAccuracyCurve(library.prepare_images(x_test), y_test)
