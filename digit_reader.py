@@ -93,7 +93,8 @@ def describe_device(accelerators):
 # Measured with each preset's current recipe, or estimated from a measurement (said so).
 MEASURED_TRAINING_TIME = {
     ("cpu", "cpu"): (
-        "about 3 minutes on two AVX-512 cores, about 8 on two AVX2 cores (float32, measured)"
+        "about 3.5 minutes on two AVX-512 cores (float32, measured); about 9 to 12 on two AVX2 "
+        "cores (estimated: the previous recipe, with 9% fewer pictures, took 8 to 11 there)"
     ),
     ("cpu", "gpu"): (
         "under 30 s on an H100 (estimated: 16 epochs of this model took 29 s there, on Keras' "
@@ -380,7 +381,7 @@ def plot_digits(images, titles, n_cols=10, cmap="binary_r"):
         plt.title(title, fontsize=10)
 
 
-# @title prepare_images()
+# @title prepare_images(), as_pixels()
 NUM_CLASSES = 10
 INPUT_SHAPE = (28, 28, 1)
 
@@ -388,6 +389,11 @@ INPUT_SHAPE = (28, 28, 1)
 def prepare_images(images):
     """uint8 digits (N, 28, 28) → the model's input: float32 in [0, 1], shape (N, 28, 28, 1)."""
     return (np.asarray(images, dtype="float32") / 255.0).reshape(-1, *INPUT_SHAPE)
+
+
+def as_pixels(images):
+    """The model's input (N, 28, 28, 1) in [0, 1] → uint8 digits (N, 28, 28), as pictures are."""
+    return (np.asarray(images)[..., 0] * 255).round().astype(np.uint8)
 
 
 # @title split_train_validation()
@@ -428,6 +434,7 @@ MAX_ASPECT = 16  # a picture more than 16 times longer than wide cannot show one
 WORK_SIDE = 512  # bigger images are box-reduced to at most this many pixels a side first
 MIN_CONTRAST = 0.08  # ink must differ from the paper by at least this much (0..1 scale)
 MIN_INK_PIXELS = 10  # fewer confident ink pixels than this is a speck, not a digit
+FAINT_REACH = 3  # px; faint ink farther than this and a stroke's width from the strokes is shade
 # How MNIST digits were prepared (measured on the test set): the digit's bounding box is scaled to
 # fit 20x20, its centre of mass is moved to pixel (14, 14) of a 28x28 field by a whole-pixel shift,
 # and its strokes are 2-4 px wide (5th percentile 2.0, median 2.6 px, measured as
@@ -998,6 +1005,12 @@ def _background(x):
     return rows[:, None] + cols + np.outer(v, c[4] * u)
 
 
+def _stroke_width(mask):
+    """The strokes' mean width in pixels: area / half the perimeter."""
+    boundary = mask.sum() - ndimage.binary_erosion(mask).sum()
+    return 2 * mask.sum() / max(boundary, 1)
+
+
 def _ink(gray):
     """Ink intensity (0 = paper) and the mask of confident ink, from a grey image in [0, 1]."""
     lo, paper, hi = _quantiles(gray[::2, ::2], [0.001, 0.5, 0.999])
@@ -1012,7 +1025,8 @@ def _ink(gray):
     noise = 1.4826 / np.sqrt(2) * _median(np.abs(np.diff(bright[::4], axis=1)))
     ink = np.clip(relief - _median(relief[::2, ::2]), 0, 1)  # minus what the fit left of the paper
     strong = ink > _otsu(ink[::2, ::2])
-    # Hysteresis: keep faint pixels (anti-aliasing) only when connected to confident ink, and
+    # Hysteresis: keep faint pixels (anti-aliasing) only when connected to confident ink and
+    # near it (a photo's shade joined to the strokes would join digits too), and
     # drop specks whose confident part is under 5% of the biggest stroke. Not skimage's
     # apply_hysteresis_threshold: it keeps the specks, and measured on 500 photo-like digits that
     # took their accuracy from 99.6% to 96.8%.
@@ -1020,6 +1034,7 @@ def _ink(gray):
     counts = np.bincount(labels[strong], minlength=n + 1)
     counts[0] = 0
     keep = (counts >= 0.05 * counts.max())[labels]
+    keep &= ndimage.distance_transform_edt(~strong) <= max(FAINT_REACH, _stroke_width(strong))
     strong &= keep
     if strong.sum() < MIN_INK_PIXELS or _median(ink[strong]) < max(MIN_CONTRAST, 6 * noise):
         raise DigitImageError("no digit found: the image is blank, or the ink too faint or tiny")
@@ -1039,8 +1054,7 @@ def _crop_and_thicken(ink, strong):
     box = _bbox(ink > 0)
     ink, strong = ink[box], strong[box]
     side = max(ink.shape)
-    boundary = strong.sum() - ndimage.binary_erosion(strong).sum()
-    width = 2 * strong.sum() / max(boundary, 1)  # area / half the perimeter
+    width = _stroke_width(strong)
     if width * BOX_SIDE / side >= MIN_STROKE:
         return ink
     k = round((STROKE_WIDTH * side / BOX_SIDE - width) / (1 - STROKE_WIDTH / BOX_SIDE))
@@ -1076,7 +1090,7 @@ def _fit_field(ink, strong):
     return field[..., None]
 
 
-# @title Pictures that are not digits: draw_non_digits()
+# @title Pictures that are not digits: draw_non_digits(), with_non_digits()
 import matplotlib
 from PIL import ImageDraw, ImageFont
 
@@ -1092,6 +1106,7 @@ TURNED_DIGITS = {  # digit: its turns that are no digit (0: mirrored; k: k quart
 }  # fmt: skip
 SIGNS_ANY_WAY_UP = ("cross", "arrow", "triangle")  # drawn at any angle, in a pen up to 11 px
 _PAD = 96  # side of the pad the shapes are drawn on
+MAX_FAILED_DRAWS = 1_000  # drawings of one kind too small or faint in a row: the digits are blank
 
 
 def _font_files():
@@ -1186,12 +1201,13 @@ def _characters(kind, rng, fonts):
     )
 
 
-def _draw_non_digit(kind, rng, fonts, digits, labels):
-    """One picture (grey, white ink on black) of `kind`."""
+def _draw_non_digit(kind, rng, fonts, digits, labels, turnable):
+    """One picture (grey, white ink on black) of `kind`; `turnable`: the indices of the `digits`
+    that TURNED_DIGITS turns."""
     if kind in ("character", "two characters"):
         return _characters(kind, rng, fonts)
     if kind == "turned digit":  # a handwritten stroke that is no digit: a mirrored 3, a lying 5
-        index = rng.choice(np.flatnonzero(np.isin(labels, list(TURNED_DIGITS))))
+        index = rng.choice(turnable)
         turn = rng.choice(TURNED_DIGITS[labels[index]])
         return np.ascontiguousarray(
             digits[index, :, ::-1] if turn == 0 else np.rot90(digits[index], turn)
@@ -1223,15 +1239,34 @@ def draw_non_digits(count, digits, labels, seed):
     as often as NON_DIGIT_KINDS says."""
     rng, fonts = np.random.default_rng(seed), _font_files()
     kinds = [kind for kind, times in NON_DIGIT_KINDS.items() for _ in range(times)]
-    pictures = []
+    turnable = np.flatnonzero(np.isin(labels, list(TURNED_DIGITS)))
+    if "turned digit" in kinds and not len(turnable):
+        raise ValueError(f"draw_non_digits() turns the digits {sorted(TURNED_DIGITS)}: none given")
+    pictures, failed = [], 0
     while len(pictures) < count:
         kind = kinds[len(pictures) % len(kinds)]
         try:
-            field = preprocess_digit_image(_draw_non_digit(kind, rng, fonts, digits, labels))
-        except DigitImageError:  # drawn too small or faint: draw another
-            continue
-        pictures.append((field[..., 0] * 255).round().astype(np.uint8))
+            drawing = _draw_non_digit(kind, rng, fonts, digits, labels, turnable)
+            pictures.append(as_pixels(preprocess_digit_image(drawing)))
+            failed = 0
+        except DigitImageError as err:  # drawn too small or faint: draw another
+            failed += 1
+            if failed == MAX_FAILED_DRAWS:
+                raise DigitImageError(
+                    f"{failed} drawings in a row ({kind}) had no ink to read: are the digits blank?"
+                ) from err
     return np.array(pictures, np.uint8).reshape(-1, 28, 28)
+
+
+def with_non_digits(images, targets, share, seed):
+    """Outlier exposure: the digits `images` (the model's input) and their one-hot `targets`,
+    followed by round(share × N) non-digits drawn by draw_non_digits() from these digits, whose
+    target is every digit equally likely."""
+    non_digits = draw_non_digits(
+        round(share * len(images)), as_pixels(images), targets.argmax(axis=1), seed
+    )
+    uniform = np.full((len(non_digits), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
+    return np.concatenate([images, prepare_images(non_digits)]), np.concatenate([targets, uniform])
 
 
 # @title build_model()
@@ -1685,7 +1720,6 @@ SIGN_BELOW = 0.4  # marks lower than this share of the tallest are signs (- . ,)
 MERGE_OVERLAP = 0.5  # strokes sharing this share of the narrower one's columns are one digit
 TOUCHING_WIDER_THAN = 0.9  # a mark wider than this × its height may be touching digits...
 KEEP_WHOLE_ABOVE = 0.999  # ...unless it reads as one digit at least this surely
-CUT_SURE_ABOVE = 0.9  # cut only where every piece reads at least this surely
 MAX_CUTS = 6  # the cuts tried in touching digits: at the columns with the least ink
 MIN_PIECE_WIDTH = 0.15  # a piece cut from touching digits is at least this × their height wide
 
@@ -1766,10 +1800,10 @@ def _pieces(ink, strong, labels, groups):
     return pieces
 
 
-def _best_split(pieces, probabilities, group):
+def _best_split(pieces, probabilities, group, not_a_digit_below):
     """The pieces (indices, left to right) that the group reads as: whole when it reads surely
     (KEEP_WHOLE_ABOVE), else the cuts whose pieces' likeliest digits have the highest product of
-    probabilities (dynamic programming over the cuts)."""
+    probabilities (dynamic programming over the cuts), if every piece reads as a digit."""
     spans = [i for i, piece in enumerate(pieces) if piece[0] == group]
     whole = max(spans, key=lambda i: pieces[i][2] - pieces[i][1])
     if len(spans) == 1 or probabilities[whole].max() >= KEEP_WHOLE_ABOVE:
@@ -1783,7 +1817,7 @@ def _best_split(pieces, probabilities, group):
         ]
         best[x1] = max(options, key=lambda option: option[0])
     split = best[pieces[whole][2]][1]
-    return split if probabilities[split].max(axis=1).min() >= CUT_SURE_ABOVE else [whole]
+    return split if probabilities[split].max(axis=1).min() >= not_a_digit_below else [whole]
 
 
 def _read_marks(model, image, not_a_digit_below=None):
@@ -1808,8 +1842,10 @@ def _read_marks(model, image, not_a_digit_below=None):
     pieces = _pieces(ink, strong, labels, groups)
     fields = np.stack([_fit_field(span, span_strong) for *_, span, span_strong in pieces])
     probabilities = predict_proba(model, fields)
-    chosen = [i for g in range(len(groups)) for i in _best_split(pieces, probabilities, g)]
     threshold = NOT_A_DIGIT_BELOW if not_a_digit_below is None else not_a_digit_below
+    chosen = [
+        i for g in range(len(groups)) for i in _best_split(pieces, probabilities, g, threshold)
+    ]
     if probabilities[chosen].max(axis=1).min() < threshold:
         return NumberReading("", [], NOT_A_DIGIT), fields[chosen], probabilities[chosen]
     scale = size[0] / gray.shape[1]

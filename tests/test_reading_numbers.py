@@ -168,3 +168,18 @@ def test_own_numbers_are_read_at_their_measured_rate(library, trained_model):
             ]
         )
         assert right >= NUMBER_BARS[name], f"{name}: {right:.1%} read exactly"
+
+
+def test_shade_on_a_photo_does_not_join_the_digits(library, trained_model, mnist):
+    """A photo of three digits apart under a soft shadow that touches them all: the shade is faint
+    ink joined to every stroke, and is left out (FAINT_REACH), so the digits stay three."""
+    (images, labels), _ = mnist
+    chosen = [i for i in range(100) if is_narrow(library, images[i])][:3]
+    ink = np.kron(library.compose_number(images[chosen], [10, 10]), np.ones((4, 4))) / 255
+    rows, cols = np.indices(ink.shape)
+    centre_row, centre_col = ink.shape[0] / 2, ink.shape[1] / 2
+    shade = 0.25 * np.exp(-(((rows - centre_row) / 40) ** 2 + ((cols - centre_col) / 160) ** 2))
+    photo = 255 * np.clip(0.92 - shade - 0.6 * ink, 0, 1)
+    assert ndimage.label(photo < 0.92 * 255 - 20)[1] == 1  # the shade reaches every digit
+    reading = library.read_number(trained_model, photo.astype(np.uint8))
+    assert reading.text == "".join(map(str, labels[chosen]))

@@ -79,14 +79,43 @@ def test_only_digits_that_turn_into_no_digit_are_turned(library, mnist_test):
     assert 2 not in library.TURNED_DIGITS.get(6, ()) + library.TURNED_DIGITS.get(9, ())
     images, labels = mnist_test
     rng = np.random.default_rng(0)
+    turnable = np.flatnonzero(np.isin(labels[:50], list(library.TURNED_DIGITS)))
     for _ in range(40):
-        picture = library._draw_non_digit("turned digit", rng, [], images[:50], labels[:50])
+        picture = library._draw_non_digit(
+            "turned digit", rng, [], images[:50], labels[:50], turnable
+        )
         ways = [
             image[:, ::-1] if turn == 0 else np.rot90(image, turn)
             for image, label in zip(images[:50], labels[:50], strict=True)
             for turn in library.TURNED_DIGITS.get(label, ())
         ]
         assert any(np.array_equal(picture, way) for way in ways)
+
+
+def test_outlier_exposure_adds_non_digits_whose_target_is_every_digit(library, mnist_test):
+    """with_non_digits() keeps the digits and their targets, and adds share × N drawn non-digits
+    (draw_non_digits() from the same digits and seed) with the target 1/10 for every digit."""
+    images, labels = mnist_test
+    digits, targets = (
+        library.prepare_images(images[:200]),
+        np.eye(10, dtype=np.float32)[labels[:200]],
+    )
+    mixed, mixed_targets = library.with_non_digits(digits, targets, 0.15, seed=3)
+    assert mixed.shape == (230, 28, 28, 1) and mixed_targets.shape == (230, 10)
+    assert np.array_equal(mixed[:200], digits) and np.array_equal(mixed_targets[:200], targets)
+    drawn = library.draw_non_digits(30, images[:200], labels[:200], seed=3)
+    assert np.array_equal(library.as_pixels(mixed[200:]), drawn)
+    assert np.allclose(mixed_targets[200:], 0.1)
+
+
+def test_blank_digits_are_refused_not_drawn_forever(library):
+    """Non-digits made of the given digits (pairs, turned digits) cannot be drawn from blank digits
+    or from labels with no digit to turn: a clear error, not an endless loop."""
+    blank = np.zeros((20, 28, 28), np.uint8)
+    with pytest.raises(library.DigitImageError, match="are the digits blank"):
+        library.draw_non_digits(100, blank, np.full(20, 3), seed=0)
+    with pytest.raises(ValueError, match="turns the digits"):
+        library.draw_non_digits(100, blank, np.full(20, 1), seed=0)
 
 
 def test_the_threshold_is_the_committed_fit(library):

@@ -113,17 +113,8 @@ def notebook_run(data, seed, epochs, ensemble_size):
     (x_fit, y_fit), validation = library.split_train_validation(
         x_train, y_train, settings.VALIDATION_FRACTION, seed
     )
-    # outlier exposure, as the notebook trains: generated non-digits with the target "every digit
-    # equally likely" (drawing them is not counted as training time)
-    non_digits = library.draw_non_digits(
-        round(settings.NON_DIGIT_SHARE * len(x_fit)),
-        (x_fit[..., 0] * 255).round().astype(np.uint8),
-        y_fit.argmax(axis=1),
-        seed,
-    )
-    x_fit = np.concatenate([x_fit, library.prepare_images(non_digits)])
-    uniform = np.full((len(non_digits), library.NUM_CLASSES), 1 / library.NUM_CLASSES, np.float32)
-    y_fit = np.concatenate([y_fit, uniform])
+    # outlier exposure, as the notebook trains (drawing the non-digits is not training time)
+    x_fit, y_fit = library.with_non_digits(x_fit, y_fit, settings.NON_DIGIT_SHARE, seed)
     accelerators = library.list_accelerators()
     precision = library.choose_precision(settings.PRECISION, accelerators)
     curve = TestAccuracyCurve(library.prepare_images(x_test), y_test)

@@ -66,7 +66,7 @@ def main():
     (_, _), (valid_images, valid_labels) = library.split_train_validation(
         train_images, train_labels, settings.VALIDATION_FRACTION, settings.SEED
     )
-    valid_images = (valid_images[..., 0] * 255).round().astype(np.uint8)
+    valid_images = library.as_pixels(valid_images)
     valid_labels = valid_labels.argmax(axis=1)
     splits = {"validation": (valid_images, valid_labels), "test": (test_images, test_labels)}
     for split, (images, labels) in splits.items():
