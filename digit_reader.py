@@ -434,7 +434,6 @@ MAX_ASPECT = 16  # a picture more than 16 times longer than wide cannot show one
 WORK_SIDE = 512  # bigger images are box-reduced to at most this many pixels a side first
 MIN_CONTRAST = 0.08  # ink must differ from the paper by at least this much (0..1 scale)
 MIN_INK_PIXELS = 10  # fewer confident ink pixels than this is a speck, not a digit
-FAINT_REACH = 3  # px; faint ink farther than this and a stroke's width from the strokes is shade
 # How MNIST digits were prepared (measured on the test set): the digit's bounding box is scaled to
 # fit 20x20, its centre of mass is moved to pixel (14, 14) of a 28x28 field by a whole-pixel shift,
 # and its strokes are 2-4 px wide (5th percentile 2.0, median 2.6 px, measured as
@@ -1005,12 +1004,6 @@ def _background(x):
     return rows[:, None] + cols + np.outer(v, c[4] * u)
 
 
-def _stroke_width(mask):
-    """The strokes' mean width in pixels: area / half the perimeter."""
-    boundary = mask.sum() - ndimage.binary_erosion(mask).sum()
-    return 2 * mask.sum() / max(boundary, 1)
-
-
 def _ink(gray):
     """Ink intensity (0 = paper) and the mask of confident ink, from a grey image in [0, 1]."""
     lo, paper, hi = _quantiles(gray[::2, ::2], [0.001, 0.5, 0.999])
@@ -1025,8 +1018,7 @@ def _ink(gray):
     noise = 1.4826 / np.sqrt(2) * _median(np.abs(np.diff(bright[::4], axis=1)))
     ink = np.clip(relief - _median(relief[::2, ::2]), 0, 1)  # minus what the fit left of the paper
     strong = ink > _otsu(ink[::2, ::2])
-    # Hysteresis: keep faint pixels (anti-aliasing) only when connected to confident ink and
-    # near it (a photo's shade joined to the strokes would join digits too), and
+    # Hysteresis: keep faint pixels (anti-aliasing) only when connected to confident ink, and
     # drop specks whose confident part is under 5% of the biggest stroke. Not skimage's
     # apply_hysteresis_threshold: it keeps the specks, and measured on 500 photo-like digits that
     # took their accuracy from 99.6% to 96.8%.
@@ -1034,7 +1026,6 @@ def _ink(gray):
     counts = np.bincount(labels[strong], minlength=n + 1)
     counts[0] = 0
     keep = (counts >= 0.05 * counts.max())[labels]
-    keep &= ndimage.distance_transform_edt(~strong) <= max(FAINT_REACH, _stroke_width(strong))
     strong &= keep
     if strong.sum() < MIN_INK_PIXELS or _median(ink[strong]) < max(MIN_CONTRAST, 6 * noise):
         raise DigitImageError("no digit found: the image is blank, or the ink too faint or tiny")
@@ -1054,7 +1045,8 @@ def _crop_and_thicken(ink, strong):
     box = _bbox(ink > 0)
     ink, strong = ink[box], strong[box]
     side = max(ink.shape)
-    width = _stroke_width(strong)
+    boundary = strong.sum() - ndimage.binary_erosion(strong).sum()
+    width = 2 * strong.sum() / max(boundary, 1)  # area / half the perimeter
     if width * BOX_SIDE / side >= MIN_STROKE:
         return ink
     k = round((STROKE_WIDTH * side / BOX_SIDE - width) / (1 - STROKE_WIDTH / BOX_SIDE))
@@ -1722,6 +1714,7 @@ TOUCHING_WIDER_THAN = 0.9  # a mark wider than this × its height may be touchin
 KEEP_WHOLE_ABOVE = 0.999  # ...unless it reads as one digit at least this surely
 MAX_CUTS = 6  # the cuts tried in touching digits: at the columns with the least ink
 MIN_PIECE_WIDTH = 0.15  # a piece cut from touching digits is at least this × their height wide
+MIN_PIECE_HEIGHT = 0.7  # ...and its ink this × their height tall (a 2's tail, a 1's flag is none)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1781,8 +1774,8 @@ def _cuts(mask):
 def _pieces(ink, strong, labels, groups):
     """Candidate digits (group, x0, x1, top, ink, strong): each group whole and, where the picture
     holds several groups and this one is wider than TOUCHING_WIDER_THAN × its height, every span
-    between two of its cuts. A lone mark is never cut: cut into confident pieces, letters and
-    drawings would read as numbers."""
+    between two of its cuts whose ink is MIN_PIECE_HEIGHT × the group's height tall. A lone mark is
+    never cut: cut into confident pieces, letters and drawings would read as numbers."""
     pieces = []
     for g, ids in enumerate(groups):
         rows, cols = _bbox(np.isin(labels, ids))
@@ -1793,7 +1786,8 @@ def _pieces(ink, strong, labels, groups):
         if len(groups) > 1 and width > TOUCHING_WIDER_THAN * height:
             edges = [0, *_cuts(member), width]
         for x0, x1 in itertools.combinations(edges, 2):
-            if group_ink[:, x0:x1].any():
+            inked_rows = np.flatnonzero(group_ink[:, x0:x1].any(axis=1))
+            if inked_rows.size and np.ptp(inked_rows) + 1 >= MIN_PIECE_HEIGHT * height:
                 span = (slice(None), slice(x0, x1))
                 x_span = (cols.start + x0, cols.start + x1)
                 pieces.append((g, *x_span, rows.start, group_ink[span], group_strong[span]))

@@ -53,7 +53,8 @@ def test_the_strokes_of_one_digit_stay_one_digit(library, trained_model, digit):
 
 def test_touching_digits_are_cut(library, trained_model, mnist):
     """Numbers of 3 training digits, two of them touching or overlapping by 1-3 px: most are read
-    right (measured 83% on this draw, and 31% with cutting turned off)."""
+    right (measured 88% on this draw, 83% before the cut rules of 2026-12-06, and 31% with cutting
+    turned off)."""
     (images, labels), _ = mnist
     pictures, texts = [], []
     rng = np.random.default_rng(0)
@@ -67,7 +68,7 @@ def test_touching_digits_are_cut(library, trained_model, mnist):
             for p, t in zip(pictures, texts, strict=True)
         ]
     )
-    assert right >= 0.78, right
+    assert right >= 0.83, right
 
 
 def is_narrow(library, mark):
@@ -170,16 +171,17 @@ def test_own_numbers_are_read_at_their_measured_rate(library, trained_model):
         assert right >= NUMBER_BARS[name], f"{name}: {right:.1%} read exactly"
 
 
-def test_shade_on_a_photo_does_not_join_the_digits(library, trained_model, mnist):
-    """A photo of three digits apart under a soft shadow that touches them all: the shade is faint
-    ink joined to every stroke, and is left out (FAINT_REACH), so the digits stay three."""
-    (images, labels), _ = mnist
-    chosen = [i for i in range(100) if is_narrow(library, images[i])][:3]
-    ink = np.kron(library.compose_number(images[chosen], [10, 10]), np.ones((4, 4))) / 255
-    rows, cols = np.indices(ink.shape)
-    centre_row, centre_col = ink.shape[0] / 2, ink.shape[1] / 2
-    shade = 0.25 * np.exp(-(((rows - centre_row) / 40) ** 2 + ((cols - centre_col) / 160) ** 2))
-    photo = 255 * np.clip(0.92 - shade - 0.6 * ink, 0, 1)
-    assert ndimage.label(photo < 0.92 * 255 - 20)[1] == 1  # the shade reaches every digit
-    reading = library.read_number(trained_model, photo.astype(np.uint8))
-    assert reading.text == "".join(map(str, labels[chosen]))
+def test_a_cut_piece_is_about_as_tall_as_the_digits(library):
+    """A 2's long tail or a 1's flag cut off is no digit: beside another digit, a stroke with a long
+    tail along the bottom may be cut, but never into a piece shorter than MIN_PIECE_HEIGHT × its
+    height (measured: such pieces read as extra 1s and 7s in validation font numbers)."""
+    ink = np.zeros((60, 200), np.float32)
+    ink[5:55, 20:28] = ink[47:55, 28:110] = ink[5:55, 150:158] = 1  # "|__" and "|"
+    strong = ink > 0.5
+    labels, count = ndimage.label(strong, structure=np.ones((3, 3)))
+    pieces = library._pieces(ink, strong, labels, library._groups(labels, count))
+    first = [piece for piece in pieces if piece[0] == 0]
+    assert len(first) > 1  # cuts were tried
+    tallness = [np.ptp(np.flatnonzero(span.any(axis=1))) + 1 for *_, span, _ in first]
+    assert min(tallness) > 8  # never the tail alone (without MIN_PIECE_HEIGHT, 21 pieces are)
+    assert min(tallness) >= library.MIN_PIECE_HEIGHT * 50
