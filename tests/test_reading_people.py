@@ -43,6 +43,23 @@ def test_boxes_are_in_the_input_pixels_after_reduction(library, trained_model, m
     assert abs(y0 - ink_rows.min()) <= step and abs(y1 - ink_rows.max() - 1) <= step
 
 
+def test_reading_averages_the_model_over_shifts_of_a_pixel(library, trained_model, mnist_test):
+    """read_number() reads each digit with reading_probabilities(): the model's probabilities for
+    the prepared digit and its shifts by a pixel, averaged; the probability it reports is that."""
+    images, labels = mnist_test
+    fields = library.prepare_images(images[:50])
+    shifted = [np.roll(fields, shift, axis=(1, 2)) for shift in library.READ_SHIFTS]
+    expected = np.mean([library.predict_proba(trained_model, x) for x in shifted], axis=0)
+    probabilities = library.reading_probabilities(trained_model, fields)
+    np.testing.assert_allclose(probabilities, expected, atol=1e-6)
+    assert {(1, 0), (-1, 0), (0, 1), (0, -1)} < set(library.READ_SHIFTS)
+    reading, read_fields, read_probabilities = library._read_marks(trained_model, images[0])
+    ((digit, probability, _),) = reading.digits
+    again = library.reading_probabilities(trained_model, read_fields)[0]
+    assert digit == labels[0] == again.argmax() and probability == pytest.approx(again.max())
+    np.testing.assert_allclose(read_probabilities[0], again, atol=1e-6)
+
+
 def test_no_ink_reads_as_no_digit_and_unreadable_input_raises(library, trained_model):
     blank = library.read_number(trained_model, np.full((100, 100), 255, np.uint8))
     assert blank.text == "" and blank.digits == [] and "blank" in blank.reason
@@ -159,8 +176,8 @@ def read_right(library, model, pictures, labels):
 BARS = {
     "font photos": 0.94,
     "font canvases": 0.97,
-    "non-digit photos": 0.70,
-    "non-digit canvases": 0.76,
+    "non-digit photos": 0.72,
+    "non-digit canvases": 0.78,
 }
 
 
