@@ -1910,7 +1910,8 @@ def read_number(model, image, not_a_digit_below=None):
     columns are one digit; marks much lower than the tallest (- . ,) are signs and are skipped;
     where there are several marks, one wider than its height may be touching digits, and the cuts
     whose pieces the model reads most surely are kept. Each digit is prepared as a lone digit is,
-    and all are read in one batch.
+    and all are read in one batch, each as the average over its shifts by a pixel
+    (reading_probabilities()).
 
     `text` is "" with a `reason` when the picture holds no ink, more than MAX_MARKS separate marks,
     or any mark whose likeliest digit is less likely than `not_a_digit_below` (default
