@@ -2019,7 +2019,8 @@ def export_tflite(savedmodel_dir, path):
 
 # @title predict_digits(), load_digit_model()
 def predict_digits(model, images, top_k=3):
-    """Top-k (digit, probability) pairs, most likely first, for one image or a list of images.
+    """Top-k (digit, probability) pairs, most likely first, for one image or a list of images, with
+    the probabilities read_number() reads (reading_probabilities()).
 
     One input (any form preprocess_digit_image accepts) gives one list; a list or tuple of inputs
     gives a list of lists, computed in one batch."""
@@ -2037,7 +2038,7 @@ def predict_digits(model, images, top_k=3):
             if single:
                 raise
             raise DigitImageError(f"input {i}: {err}") from None
-    probs = predict_proba(model, np.stack(batch))
+    probs = reading_probabilities(model, np.stack(batch))
     best = np.argsort(-probs, axis=1, kind="stable")[:, :top_k]
     results = [[(int(d), float(p[d])) for d in row] for row, p in zip(best, probs, strict=True)]
     return results[0] if single else results
