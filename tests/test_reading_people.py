@@ -45,7 +45,8 @@ def test_boxes_are_in_the_input_pixels_after_reduction(library, trained_model, m
 
 def test_reading_averages_the_model_over_shifts_of_a_pixel(library, trained_model, mnist_test):
     """read_number() reads each digit with reading_probabilities(): the model's probabilities for
-    the prepared digit and its shifts by a pixel, averaged; the probability it reports is that."""
+    the prepared digit and its shifts by a pixel, averaged; the probability it reports is that, and
+    predict_digits() reports the same."""
     images, labels = mnist_test
     fields = library.prepare_images(images[:50])
     shifted = [np.roll(fields, shift, axis=(1, 2)) for shift in library.READ_SHIFTS]
@@ -58,6 +59,8 @@ def test_reading_averages_the_model_over_shifts_of_a_pixel(library, trained_mode
     again = library.reading_probabilities(trained_model, read_fields)[0]
     assert digit == labels[0] == again.argmax() and probability == pytest.approx(again.max())
     np.testing.assert_allclose(read_probabilities[0], again, atol=1e-6)
+    ((top_digit, top_probability),) = library.predict_digits(trained_model, images[0], top_k=1)
+    assert top_digit == digit and top_probability == pytest.approx(probability)  # the same reading
 
 
 def test_no_ink_reads_as_no_digit_and_unreadable_input_raises(library, trained_model):
