@@ -93,8 +93,8 @@ def describe_device(accelerators):
 # Measured with each preset's current recipe, or estimated from a measurement (said so).
 MEASURED_TRAINING_TIME = {
     ("cpu", "cpu"): (
-        "about 3.5 minutes on two AVX-512 cores (float32, measured); about 9 to 12 on two AVX2 "
-        "cores (estimated: the previous recipe, with 9% fewer pictures, took 8 to 11 there)"
+        "about 3 minutes on two AVX-512 cores (170-204 s, float32, measured); about 9 to 12 on "
+        "two AVX2 cores (estimated: the previous recipe, with 9% fewer pictures, took 8 to 11)"
     ),
     ("cpu", "gpu"): (
         "under 30 s on an H100 (estimated: 16 epochs of this model took 29 s there, on Keras' "
