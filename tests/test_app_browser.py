@@ -61,8 +61,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_url):
-    """A fresh page for each test: when tests shared one, the first upload after the tab-switching
-    test was sometimes sent with an empty box (in CI, and here in 1 of 3 runs of that pair)."""
+    """A fresh page for each test. Sharing one, a file dropped at once after the Upload tab was
+    opened again (by the tab-switching test) was sometimes sent with an empty box and never read:
+    in CI, and here in 3 of 6 tries; 0 of 8 with the file dropped 1.5 s after the tab opened, as a
+    person would, so this is a test's race with Gradio's tabs rather than the app's."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(TIMEOUT_S * 1000)
     page.set_default_navigation_timeout(TIMEOUT_S * 1000)
