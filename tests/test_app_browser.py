@@ -1,4 +1,5 @@
-"""End to end: the Gradio demo driven in headless Chromium, and called through gradio_client."""
+"""End to end: the Gradio demo driven in headless Chromium, and called through its API:
+gradio_client, and Gradio's HTTP call API where answers overlap or come at once."""
 
 import json
 import os
