@@ -1727,6 +1727,11 @@ def predict_proba(model, batch):
 
     Calls the model through a cached tf.function on TensorFlow and Keras' compiled predict step
     on JAX, not through model.predict, which costs ~70 ms per call on TensorFlow."""
+    return _model_outputs(model, batch)
+
+
+def _model_outputs(model, batch):
+    """`model`'s output for inputs (N, 28, 28, 1), in calls of at most _CHUNK inputs."""
     batch = np.asarray(batch, np.float32).reshape(-1, *INPUT_SHAPE)
     fn = _predict_fn(model)
     return np.concatenate(
@@ -1738,10 +1743,14 @@ def predict_proba(model, batch):
 import dataclasses
 import itertools
 
-# Below this probability of its likeliest digit, a mark reads as "not a digit". The next cells
-# fit it on validation data; the tests check that this value is that fit's, as mnist_metrics.json
-# records it for the committed model.
-NOT_A_DIGIT_BELOW = 0.6634
+from scipy import special
+
+# Below this digit score (reading_scores()), a mark reads as "not a digit"; in a number of several
+# marks, a mark whose likeliest digit is at least IN_NUMBER_PROBABILITY likely is a digit whatever
+# its score (amid digits, a mark is likelier a digit). The next cells fit both on validation data;
+# the tests check that these values are that fit's, as mnist_metrics.json records it.
+NOT_A_DIGIT_BELOW = 4.441
+IN_NUMBER_PROBABILITY = 0.6634
 NOT_A_DIGIT = "it looks like a letter, a sign or a drawing"
 # Reading averages the model over each field and its shifts by a pixel (rows, columns): a digit
 # reads the same when moved a little, a letter or a drawing less so.
@@ -1835,10 +1844,18 @@ def _pieces(ink, strong, labels, groups):
     return pieces
 
 
-def _best_split(pieces, probabilities, group, not_a_digit_below):
+def _are_digits(probabilities, scores, not_a_digit_below, in_number):
+    """Which marks read as digits: a digit score at least `not_a_digit_below` or, `in_number`, a
+    likeliest digit at least IN_NUMBER_PROBABILITY likely."""
+    digits = scores >= not_a_digit_below
+    return digits | (probabilities.max(axis=1) >= IN_NUMBER_PROBABILITY) if in_number else digits
+
+
+def _best_split(pieces, probabilities, scores, group, not_a_digit_below):
     """The pieces (indices, left to right) that the group reads as: whole when it reads surely
     (KEEP_WHOLE_ABOVE), else the cuts whose pieces' likeliest digits have the highest product of
-    probabilities (dynamic programming over the cuts), if every piece reads as a digit."""
+    probabilities (dynamic programming over the cuts), if every piece reads as a digit in a
+    number."""
     spans = [i for i, piece in enumerate(pieces) if piece[0] == group]
     whole = max(spans, key=lambda i: pieces[i][2] - pieces[i][1])
     if len(spans) == 1 or probabilities[whole].max() >= KEEP_WHOLE_ABOVE:
@@ -1852,15 +1869,62 @@ def _best_split(pieces, probabilities, group, not_a_digit_below):
         ]
         best[x1] = max(options, key=lambda option: option[0])
     split = best[pieces[whole][2]][1]
-    return split if probabilities[split].max(axis=1).min() >= not_a_digit_below else [whole]
+    digits = _are_digits(probabilities[split], scores[split], not_a_digit_below, in_number=True)
+    return split if digits.all() else [whole]
+
+
+_LOGIT_LAYERS = weakref.WeakKeyDictionary()  # model -> [(features model, last layer)]
+
+
+def _logit_layers(model):
+    """[(a model giving the features from which the last layer computes the logits, that Dense
+    layer)] for each single model in `model`: itself, or an average_models() ensemble's members.
+    ValueError when one does not end in a Dense layer with a softmax."""
+    found = _LOGIT_LAYERS.get(model)
+    if found is None:
+        members = [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
+        for member in members:
+            last = member.layers[-1]
+            softmax = getattr(last, "activation", None) is keras.activations.softmax
+            if not (isinstance(last, keras.layers.Dense) and softmax):
+                raise ValueError(
+                    "reading needs the logits: the model must end in a Dense layer with a "
+                    f"softmax, and {member.name} ends in {type(last).__name__}"
+                )
+        found = _LOGIT_LAYERS[model] = [
+            (keras.Model(m.inputs, m.layers[-1].input), m.layers[-1]) for m in members
+        ]
+    return found
+
+
+def reading_scores(model, fields):
+    """(probabilities (N, 10), digit scores (N,)) that read_number() reads prepared digits
+    (N, 28, 28, 1) with, each averaged over the field shifted by READ_SHIFTS (in one batch).
+
+    The probabilities are the model's (an ensemble's: its members' mean). The digit score is the
+    log-sum-exp of the logits (the negative "energy" of Liu et al., 2020; an ensemble's is its
+    members' mean). Trained to find every digit equally likely in a non-digit, the model gives one
+    small, even logits: a low score, even where one digit's probability stands out; a digit that
+    looks like two others keeps a high score."""
+    fields = np.asarray(fields, np.float32)
+    shifted = np.concatenate([np.roll(fields, shift, axis=(1, 2)) for shift in READ_SHIFTS])
+    logits = []
+    for features, last in _logit_layers(model):
+        kernel, bias = last.get_weights()
+        logits.append(_model_outputs(features, shifted) @ kernel + bias)
+    per_shift = (len(READ_SHIFTS), len(fields))
+    probabilities = special.softmax(logits, axis=-1).mean(axis=0)
+    scores = special.logsumexp(logits, axis=-1).mean(axis=0)
+    return (
+        probabilities.reshape(*per_shift, NUM_CLASSES).mean(axis=0),
+        scores.reshape(per_shift).mean(axis=0),
+    )
 
 
 def reading_probabilities(model, fields):
     """The probabilities (N, 10) that read_number() reads prepared digits (N, 28, 28, 1) with: the
-    model's, averaged over each field shifted by READ_SHIFTS (in one batch)."""
-    fields = np.asarray(fields, np.float32)
-    shifted = np.concatenate([np.roll(fields, shift, axis=(1, 2)) for shift in READ_SHIFTS])
-    return predict_proba(model, shifted).reshape(len(READ_SHIFTS), len(fields), -1).mean(axis=0)
+    model's, averaged over each field shifted by READ_SHIFTS (reading_scores())."""
+    return reading_scores(model, fields)[0]
 
 
 def _read_marks(model, image, not_a_digit_below=None):
@@ -1884,12 +1948,14 @@ def _read_marks(model, image, not_a_digit_below=None):
     ]
     pieces = _pieces(ink, strong, labels, groups)
     fields = np.stack([_fit_field(span, span_strong) for *_, span, span_strong in pieces])
-    probabilities = reading_probabilities(model, fields)
+    probabilities, scores = reading_scores(model, fields)
     threshold = NOT_A_DIGIT_BELOW if not_a_digit_below is None else not_a_digit_below
     chosen = [
-        i for g in range(len(groups)) for i in _best_split(pieces, probabilities, g, threshold)
+        i
+        for g in range(len(groups))
+        for i in _best_split(pieces, probabilities, scores, g, threshold)
     ]
-    if probabilities[chosen].max(axis=1).min() < threshold:
+    if not _are_digits(probabilities[chosen], scores[chosen], threshold, len(chosen) > 1).all():
         return NumberReading("", [], NOT_A_DIGIT), fields[chosen], probabilities[chosen]
     scale = size[0] / gray.shape[1]
     digits = []
@@ -1911,33 +1977,37 @@ def read_number(model, image, not_a_digit_below=None):
     where there are several marks, one wider than its height may be touching digits, and the cuts
     whose pieces the model reads most surely are kept. Each digit is prepared as a lone digit is,
     and all are read in one batch, each as the average over its shifts by a pixel
-    (reading_probabilities()).
+    (reading_scores()).
 
     `text` is "" with a `reason` when the picture holds no ink, more than MAX_MARKS separate marks,
-    or any mark whose likeliest digit is less likely than `not_a_digit_below` (default
-    NOT_A_DIGIT_BELOW): a letter or a drawing amid digits makes the whole reading "", rather than a
-    number with a digit left out. Unreadable input raises DigitImageError."""
+    or any mark that is not a digit: its digit score under `not_a_digit_below` (default
+    NOT_A_DIGIT_BELOW) and, in a number of several marks, its likeliest digit less likely than
+    IN_NUMBER_PROBABILITY. A letter or a drawing amid digits makes the whole reading "", rather
+    than a number with a digit left out. Unreadable input raises DigitImageError."""
     return _read_marks(model, image, not_a_digit_below)[0]
 
 
 # @title fit_not_a_digit_threshold(), plot_not_a_digit_tradeoff()
-def fit_not_a_digit_threshold(digit_confidence, max_refused):
-    """The highest threshold on the likeliest digit's probability that refuses at most a share
-    `max_refused` of the (validation) digits whose confidences are given."""
-    return float(np.quantile(digit_confidence, max_refused))
+def fit_not_a_digit_threshold(digit_scores, max_refused):
+    """The highest threshold that refuses at most a share `max_refused` of the (validation) digits
+    whose digit scores (or probabilities) are given."""
+    return float(np.quantile(digit_scores, max_refused))
 
 
-def plot_not_a_digit_tradeoff(digit_confidence, non_digit_confidence, threshold):
+def plot_not_a_digit_tradeoff(digit_scores, non_digit_scores, threshold):
     """Share of non-digits refused against share of digits refused, for every threshold, with the
     chosen one marked."""
-    thresholds = np.linspace(0, 1, 201)
-    digits_refused = [np.mean(digit_confidence < t) for t in thresholds]
-    non_digits_refused = [np.mean(non_digit_confidence < t) for t in thresholds]
+    thresholds = np.unique(np.concatenate([digit_scores, non_digit_scores]))
+    digits_refused = np.searchsorted(np.sort(digit_scores), thresholds) / len(digit_scores)
+    non_digits_refused = np.searchsorted(np.sort(non_digit_scores), thresholds) / len(
+        non_digit_scores
+    )
     plt.figure(figsize=(5, 4.5))
     plt.plot(digits_refused, non_digits_refused, "-")
-    chosen = np.mean(digit_confidence < threshold), np.mean(non_digit_confidence < threshold)
+    chosen = np.mean(digit_scores < threshold), np.mean(non_digit_scores < threshold)
     plt.plot(*chosen, "o", label=f"threshold {threshold:.2f}: {chosen[0]:.1%} / {chosen[1]:.1%}")
     plt.xscale("symlog", linthresh=0.01)
+    plt.xlim(0, 1)
     plt.xlabel("digits refused (validation)")
     plt.ylabel("non-digits refused (validation)")
     plt.legend(loc="lower right")
@@ -2050,7 +2120,8 @@ def load_digit_model(path, architecture=None):
     When this Keras cannot rebuild the model from the file's configuration (e.g. one written by a
     newer Keras), it builds `architecture` (build_model's arguments, e.g. ARCHITECTURE), loads the
     file's weights into it and warns. Raises FileNotFoundError when the file is missing and
-    ModelFileError when it is unreadable or is not a 28x28x1 -> 10 classifier."""
+    ModelFileError when it is unreadable, is not a 28x28x1 -> 10 classifier or does not end in a
+    Dense layer with a softmax (reading_scores() needs its logits)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
@@ -2075,13 +2146,22 @@ def load_digit_model(path, architecture=None):
             "the file's weights into it instead.",
             stacklevel=2,
         )
+    _check_digit_model(model, path)
+    return model
+
+
+def _check_digit_model(model, path):
+    """ModelFileError unless `model` maps 28x28x1 to 10 and read_number() can read with it."""
     shapes = (tuple(model.input_shape[1:]), tuple(model.output_shape[1:]))
     expected = (INPUT_SHAPE, (NUM_CLASSES,))
     if shapes != expected:
         raise ModelFileError(
             f"{path} maps {shapes[0]} to {shapes[1]}, not {expected[0]} to {expected[1]}"
         )
-    return model
+    try:
+        _logit_layers(model)
+    except ValueError as err:
+        raise ModelFileError(f"{path}: {err}") from None
 
 
 # @title plot_predictions()

@@ -351,3 +351,10 @@ def test_load_digit_model_errors(library, parameters, tmp_path):
     not_a_digit_model.save(tmp_path / "other.keras")
     with pytest.raises(library.ModelFileError, match=r"not \(28, 28, 1\) to \(10,\)"):
         library.load_digit_model(tmp_path / "other.keras")
+    no_logits_model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+    no_logits_model.add(keras.layers.Softmax())
+    no_logits_model.save(tmp_path / "no_logits.keras")
+    with pytest.raises(library.ModelFileError, match="end in a Dense layer with a softmax"):
+        library.load_digit_model(tmp_path / "no_logits.keras")

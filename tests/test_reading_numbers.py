@@ -100,8 +100,9 @@ def test_digits_come_left_to_right_with_boxes_in_the_input_pixels(library, train
 
 
 def test_a_mark_read_as_no_digit_amid_digits_spoils_the_number(library, trained_model, mnist):
-    """Non-digits that read as "not a digit" alone, as one mark too narrow to be cut, make a number
-    they stand in read as "" (not a number with a gap)."""
+    """Non-digits that read as "not a digit" alone, as one mark too narrow to be cut, and also in a
+    number (their likeliest digit under IN_NUMBER_PROBABILITY), make a number they stand in read as
+    "" (not a number with a gap)."""
     (images, labels), _ = mnist
     digits = images[[0, 1]]
     assert library.read_number(trained_model, library.compose_number(digits, [12])).text == "".join(
@@ -109,14 +110,38 @@ def test_a_mark_read_as_no_digit_amid_digits_spoils_the_number(library, trained_
     )
     marks = []
     for mark in library.draw_non_digits(150, images[:300], labels[:300], seed=0):
-        reading, fields, _ = library._read_marks(trained_model, mark)
-        if reading.reason == library.NOT_A_DIGIT and len(fields) == 1 and is_narrow(library, mark):
+        reading, fields, probabilities = library._read_marks(trained_model, mark)
+        if (
+            reading.reason == library.NOT_A_DIGIT
+            and len(fields) == 1
+            and probabilities.max() < library.IN_NUMBER_PROBABILITY
+            and is_narrow(library, mark)
+        ):
             marks.append(mark)
     assert len(marks) >= 5
     for mark in marks:
         number = library.compose_number(np.stack([digits[0], mark, digits[1]]), [12, 12])
         reading = library.read_number(trained_model, number)
         assert reading.text == "" and reading.digits == [] and reading.reason == library.NOT_A_DIGIT
+
+
+def test_amid_digits_a_likely_digit_is_a_digit_whatever_its_score(library, trained_model, mnist):
+    """A training digit refused alone for its digit score, though its likeliest digit is at least
+    IN_NUMBER_PROBABILITY likely, is read as that digit between two others."""
+    (images, labels), _ = mnist
+    for image, label in zip(images[:3000], labels[:3000], strict=True):
+        reading, fields, probabilities = library._read_marks(trained_model, image)
+        if (
+            reading.reason == library.NOT_A_DIGIT
+            and probabilities[0].argmax() == label
+            and probabilities.max() >= library.IN_NUMBER_PROBABILITY
+            and is_narrow(library, image)
+        ):
+            break
+    else:
+        pytest.fail("no such digit among the first 3,000 training digits")
+    number = library.compose_number(np.stack([images[0], image, images[1]]), [12, 12])
+    assert library.read_number(trained_model, number).text == f"{labels[0]}{label}{labels[1]}"
 
 
 def test_signs_between_digits_are_skipped(library, trained_model, mnist):
@@ -134,7 +159,7 @@ def test_a_speck_storm_is_refused_before_any_speck_is_read(library, trained_mode
     rows, cols = np.mgrid[8:512:24, 8:512:24]
     for y, x in zip(rows.ravel(), cols.ravel(), strict=True):  # 441 dots of 4 x 4 px
         specks[y : y + 4, x : x + 4] = 0
-    monkeypatch.setattr(library, "predict_proba", lambda *args: pytest.fail("the model was asked"))
+    monkeypatch.setattr(library, "_model_outputs", lambda *_: pytest.fail("the model was asked"))
     reading = library.read_number(trained_model, specks)
     assert reading.text == "" and "too many separate marks" in reading.reason
 

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import MODEL_PATH, ROOT
 from tools import people_sets
 
 METRICS = json.loads((ROOT / "mnist_metrics.json").read_text())
@@ -27,7 +27,7 @@ def test_a_digit_is_read_with_its_box_in_the_input_pixels(library, trained_model
     assert reading.text == str(labels[0]) and reading.reason == ""
     ((value, probability, (x0, y0, x1, y1)),) = reading.digits
     ink_rows, ink_cols = np.nonzero(paper < 250)
-    assert value == labels[0] and probability >= library.NOT_A_DIGIT_BELOW
+    assert value == labels[0] and probability >= library.DOUBT_BELOW
     assert abs(x0 - ink_cols.min()) <= 2 and abs(x1 - ink_cols.max() - 1) <= 2
     assert abs(y0 - ink_rows.min()) <= 2 and abs(y1 - ink_rows.max() - 1) <= 2
 
@@ -61,6 +61,43 @@ def test_reading_averages_the_model_over_shifts_of_a_pixel(library, trained_mode
     np.testing.assert_allclose(read_probabilities[0], again, atol=1e-6)
     ((top_digit, top_probability),) = library.predict_digits(trained_model, images[0], top_k=1)
     assert top_digit == digit and top_probability == pytest.approx(probability)  # the same reading
+
+
+def test_the_digit_score_is_the_log_sum_exp_of_the_logits(library, mnist_test):
+    """reading_scores(): the probabilities are reading_probabilities()'s, and each digit score is
+    the log-sum-exp of the model's logits (its output before the softmax), averaged over the field
+    shifted by READ_SHIFTS."""
+    keras = library.keras
+    model, logits_model = (keras.models.load_model(MODEL_PATH) for _ in range(2))
+    logits_model.layers[-1].activation = keras.activations.linear
+    fields = library.prepare_images(mnist_test[0][:30])
+    probabilities, scores = library.reading_scores(model, fields)
+    logits = [
+        logits_model.predict(np.roll(fields, shift, axis=(1, 2)), verbose=0)
+        for shift in library.READ_SHIFTS
+    ]
+    expected = np.mean([np.log(np.exp(z).sum(axis=1)) for z in logits], axis=0)
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+    np.testing.assert_allclose(probabilities, library.reading_probabilities(model, fields))
+
+
+def test_an_ensembles_digit_score_is_its_members_mean(library, parameters, tmp_path):
+    """The digit score of an average_models() ensemble, saved and loaded again, is the mean of its
+    members' scores, and its probabilities the mean of theirs."""
+    keras = library.keras
+    keras.utils.set_random_seed(3)
+    members = [
+        library.build_model(**parameters.ARCHITECTURE, name=f"mnist_cnn_{index}")
+        for index in range(2)
+    ]
+    library.average_models(members).save(tmp_path / "ensemble.h5")
+    ensemble = library.load_digit_model(tmp_path / "ensemble.h5")
+    fields = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
+    readings = [library.reading_scores(member, fields) for member in members]
+    probabilities, scores = library.reading_scores(ensemble, fields)
+    np.testing.assert_allclose(probabilities, np.mean([p for p, _ in readings], axis=0), atol=1e-6)
+    np.testing.assert_allclose(scores, np.mean([s for _, s in readings], axis=0), rtol=1e-5)
+    assert not np.allclose(readings[0][1], readings[1][1]), "members should differ"
 
 
 def test_no_ink_reads_as_no_digit_and_unreadable_input_raises(library, trained_model):
@@ -138,8 +175,9 @@ def test_blank_digits_are_refused_not_drawn_forever(library):
         library.draw_non_digits(100, blank, np.full(20, 1), seed=0)
 
 
-def test_the_threshold_is_the_committed_fit(library):
+def test_the_thresholds_are_the_committed_fit(library):
     assert library.NOT_A_DIGIT_BELOW == METRICS["not_a_digit_below"]
+    assert library.IN_NUMBER_PROBABILITY == METRICS["in_number_probability"]
 
 
 def test_the_threshold_is_fitted_on_validation_data_only(library):
@@ -174,13 +212,13 @@ def read_right(library, model, pictures, labels):
 
 
 # Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60
-# --count 300`, evaluation fonts): 95.2%, 98.2%, 74.3% and 80.7%. The bars sit just below, to catch
+# --count 300`, evaluation fonts): 94.2%, 97.3%, 83.0% and 88.0%. The bars sit just below, to catch
 # a regression; the issue's targets (97% and 90%) are not met yet.
 BARS = {
     "font photos": 0.94,
     "font canvases": 0.97,
-    "non-digit photos": 0.72,
-    "non-digit canvases": 0.78,
+    "non-digit photos": 0.81,
+    "non-digit canvases": 0.86,
 }
 
 
