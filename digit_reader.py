@@ -1878,11 +1878,14 @@ _LOGIT_LAYERS = weakref.WeakKeyDictionary()  # model -> [(features model, last l
 
 def _logit_layers(model):
     """[(a model giving the features from which the last layer computes the logits, that Dense
-    layer)] for each single model in `model`: itself, or an average_models() ensemble's members.
-    ValueError when one does not end in a Dense layer with a softmax."""
+    layer)] for each single model in `model`: itself or, for an average_models() ensemble (which
+    ends in an Average layer), its members. ValueError when one does not end in a Dense layer with
+    a softmax."""
     found = _LOGIT_LAYERS.get(model)
     if found is None:
-        members = [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
+        members = [model]
+        if isinstance(model.layers[-1], keras.layers.Average):
+            members = [layer for layer in model.layers if isinstance(layer, keras.Model)]
         for member in members:
             last = member.layers[-1]
             softmax = getattr(last, "activation", None) is keras.activations.softmax
@@ -1903,9 +1906,9 @@ def reading_scores(model, fields):
 
     The probabilities are the model's (an ensemble's: its members' mean). The digit score is the
     log-sum-exp of the logits (the negative "energy" of Liu et al., 2020; an ensemble's is its
-    members' mean). Trained to find every digit equally likely in a non-digit, the model gives one
-    small, even logits: a low score, even where one digit's probability stands out; a digit that
-    looks like two others keeps a high score."""
+    members' mean). Trained to find every digit equally likely in a non-digit, the model gives a
+    non-digit small, even logits: a low score, even where one digit's probability stands out; a
+    digit that looks like two others keeps a high score."""
     fields = np.asarray(fields, np.float32)
     shifted = np.concatenate([np.roll(fields, shift, axis=(1, 2)) for shift in READ_SHIFTS])
     logits = []

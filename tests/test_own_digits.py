@@ -358,3 +358,23 @@ def test_load_digit_model_errors(library, parameters, tmp_path):
     no_logits_model.save(tmp_path / "no_logits.keras")
     with pytest.raises(library.ModelFileError, match="end in a Dense layer with a softmax"):
         library.load_digit_model(tmp_path / "no_logits.keras")
+
+
+def test_a_model_built_on_a_nested_model_is_read(library, tmp_path):
+    """A single model whose layers include a nested model (a backbone) and end in a Dense softmax is
+    no ensemble: it loads, and its probabilities and digit scores are its own."""
+    keras = library.keras
+    backbone = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(16, "relu")]
+    )
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), backbone, keras.layers.Dense(10, "softmax")]
+    )
+    model.save(tmp_path / "nested.keras")
+    loaded = library.load_digit_model(tmp_path / "nested.keras")
+    fields = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    probabilities, scores = library.reading_scores(loaded, fields)
+    assert probabilities.shape == (4, 10) and scores.shape == (4,)
+    shifted = [np.roll(fields, shift, axis=(1, 2)) for shift in library.READ_SHIFTS]
+    expected = np.mean([library.predict_proba(loaded, x) for x in shifted], axis=0)
+    np.testing.assert_allclose(probabilities, expected, atol=1e-6)
