@@ -434,6 +434,7 @@ MAX_ASPECT = 16  # a picture more than 16 times longer than wide cannot show one
 WORK_SIDE = 512  # bigger images are box-reduced to at most this many pixels a side first
 MIN_CONTRAST = 0.08  # ink must differ from the paper by at least this much (0..1 scale)
 MIN_INK_PIXELS = 10  # fewer confident ink pixels than this is a speck, not a digit
+FAINT_REACH = 3  # px; faint ink farther than this and 2 strokes' widths from the strokes is shade
 # How MNIST digits were prepared (measured on the test set): the digit's bounding box is scaled to
 # fit 20x20, its centre of mass is moved to pixel (14, 14) of a 28x28 field by a whole-pixel shift,
 # and its strokes are 2-4 px wide (5th percentile 2.0, median 2.6 px, measured as
@@ -1004,6 +1005,12 @@ def _background(x):
     return rows[:, None] + cols + np.outer(v, c[4] * u)
 
 
+def _stroke_width(mask):
+    """The strokes' mean width in pixels: area / half the perimeter."""
+    boundary = mask.sum() - ndimage.binary_erosion(mask).sum()
+    return 2 * mask.sum() / max(boundary, 1)
+
+
 def _ink(gray):
     """Ink intensity (0 = paper) and the mask of confident ink, from a grey image in [0, 1]."""
     lo, paper, hi = _quantiles(gray[::2, ::2], [0.001, 0.5, 0.999])
@@ -1029,6 +1036,10 @@ def _ink(gray):
     strong &= keep
     if strong.sum() < MIN_INK_PIXELS or _median(ink[strong]) < max(MIN_CONTRAST, 6 * noise):
         raise DigitImageError("no digit found: the image is blank, or the ink too faint or tiny")
+    # A photo's shade, joined to the strokes, would join the digits too: faint ink counts only
+    # near confident ink (distances measured in the kept ink's box: the whole picture is slower).
+    box, reach = _bbox(keep), max(FAINT_REACH, 2 * _stroke_width(strong))
+    keep[box] &= ndimage.distance_transform_edt(~strong[box]) <= reach
     return np.where(keep, ink, 0).astype(np.float32), strong
 
 
@@ -1045,8 +1056,7 @@ def _crop_and_thicken(ink, strong):
     box = _bbox(ink > 0)
     ink, strong = ink[box], strong[box]
     side = max(ink.shape)
-    boundary = strong.sum() - ndimage.binary_erosion(strong).sum()
-    width = 2 * strong.sum() / max(boundary, 1)  # area / half the perimeter
+    width = _stroke_width(strong)
     if width * BOX_SIDE / side >= MIN_STROKE:
         return ink
     k = round((STROKE_WIDTH * side / BOX_SIDE - width) / (1 - STROKE_WIDTH / BOX_SIDE))

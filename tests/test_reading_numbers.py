@@ -176,9 +176,9 @@ def test_composed_numbers_have_their_gaps(library):
 
 
 # Measured with the committed model (`python -m tools.benchmark_numbers`, evaluation fonts, 200
-# numbers of 2 to 6 digits each): 54.0% of the photos and 83.0% of the canvases read exactly. The
+# numbers of 2 to 6 digits each): 66.0% of the photos and 84.5% of the canvases read exactly. The
 # bars sit below, to catch a regression; the issue's target (90%) is not met.
-NUMBER_BARS = {"font number photos": 0.47, "font number canvases": 0.76}
+NUMBER_BARS = {"font number photos": 0.6, "font number canvases": 0.8}
 
 
 @pytest.mark.skipif(
@@ -194,6 +194,22 @@ def test_own_numbers_are_read_at_their_measured_rate(library, trained_model):
             ]
         )
         assert right >= NUMBER_BARS[name], f"{name}: {right:.1%} read exactly"
+
+
+def test_shade_on_a_photo_does_not_join_the_digits(library, trained_model, mnist):
+    """A photo of three digits apart under a soft shadow that touches them all: the shade is faint
+    ink joined to every stroke, and is left out (farther than FAINT_REACH and twice a stroke's
+    width from the strokes), so the digits stay three."""
+    (images, labels), _ = mnist
+    chosen = [i for i in range(100) if is_narrow(library, images[i])][:3]
+    ink = np.kron(library.compose_number(images[chosen], [10, 10]), np.ones((4, 4))) / 255
+    rows, cols = np.indices(ink.shape)
+    centre_row, centre_col = ink.shape[0] / 2, ink.shape[1] / 2
+    shade = 0.25 * np.exp(-(((rows - centre_row) / 40) ** 2 + ((cols - centre_col) / 160) ** 2))
+    photo = 255 * np.clip(0.92 - shade - 0.6 * ink, 0, 1)
+    assert ndimage.label(photo < 0.92 * 255 - 20)[1] == 1  # the shade reaches every digit
+    reading = library.read_number(trained_model, photo.astype(np.uint8))
+    assert reading.text == "".join(map(str, labels[chosen]))
 
 
 def test_a_cut_piece_is_about_as_tall_as_the_digits(library):

@@ -211,12 +211,12 @@ def read_right(library, model, pictures, labels):
 
 
 # Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60
-# --count 300`, evaluation fonts): 94.2%, 97.3%, 83.0% and 88.0%. The bars sit just below, to catch
-# a regression; the targets (97% and 90%) are not met yet.
+# --count 300`, evaluation fonts): 97.0%, 97.3%, 81.7% and 88.0%. The bars sit just below, to catch
+# a regression; the targets (97% and 90%) are not all met yet.
 BARS = {
-    "font photos": 0.94,
+    "font photos": 0.96,
     "font canvases": 0.97,
-    "non-digit photos": 0.81,
+    "non-digit photos": 0.80,
     "non-digit canvases": 0.86,
 }
 
