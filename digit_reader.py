@@ -1770,7 +1770,7 @@ READ_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
 MAX_MARKS = 40  # a picture with more separate marks (a speck storm, a page of text) is not read
 SIGN_BELOW = 0.4  # marks lower than this share of the tallest are signs (- . ,), not digits
 MERGE_OVERLAP = 0.5  # strokes sharing this share of the narrower one's columns are one digit
-TOUCHING_WIDER_THAN = 0.9  # a mark wider than this × its height may be touching digits...
+TOUCHING_WIDER_THAN = 0.75  # a mark wider than this × its height may be touching digits...
 KEEP_WHOLE_ABOVE = 0.999  # ...unless it reads as one digit at least this surely
 MAX_CUTS = 6  # the cuts tried in touching digits: at the columns with the least ink
 MIN_PIECE_WIDTH = 0.15  # a piece cut from touching digits is at least this × their height wide
@@ -2011,9 +2011,9 @@ def plot_not_a_digit_tradeoff(digit_scores, non_digit_scores, threshold):
     """Share of non-digits refused against share of digits refused, for every threshold, with the
     chosen one marked."""
     thresholds = np.unique(np.concatenate([digit_scores, non_digit_scores]))
-    digits_refused = np.searchsorted(np.sort(digit_scores), thresholds) / len(digit_scores)
-    non_digits_refused = np.searchsorted(np.sort(non_digit_scores), thresholds) / len(
-        non_digit_scores
+    digits_refused, non_digits_refused = (
+        np.searchsorted(np.sort(scores), thresholds) / len(scores)
+        for scores in (digit_scores, non_digit_scores)
     )
     plt.figure(figsize=(5, 4.5))
     plt.plot(digits_refused, non_digits_refused, "-")

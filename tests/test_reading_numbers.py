@@ -129,17 +129,18 @@ def test_amid_digits_a_likely_digit_is_a_digit_whatever_its_score(library, train
     """A training digit refused alone for its digit score, though its likeliest digit is at least
     IN_NUMBER_PROBABILITY likely, is read as that digit between two others."""
     (images, labels), _ = mnist
-    for image, label in zip(images[:3000], labels[:3000], strict=True):
+    for image, label in zip(images[:8000], labels[:8000], strict=True):
+        if not is_narrow(library, image):
+            continue
         reading, fields, probabilities = library._read_marks(trained_model, image)
         if (
             reading.reason == library.NOT_A_DIGIT
             and probabilities[0].argmax() == label
             and probabilities.max() >= library.IN_NUMBER_PROBABILITY
-            and is_narrow(library, image)
         ):
             break
     else:
-        pytest.fail("no such digit among the first 3,000 training digits")
+        pytest.fail("no such digit among the first 8,000 training digits")
     number = library.compose_number(np.stack([images[0], image, images[1]]), [12, 12])
     assert library.read_number(trained_model, number).text == f"{labels[0]}{label}{labels[1]}"
 
@@ -176,7 +177,7 @@ def test_composed_numbers_have_their_gaps(library):
 
 
 # Measured with the committed model (`python -m tools.benchmark_numbers`, evaluation fonts, 200
-# numbers of 2 to 6 digits each): 66.0% of the photos and 84.5% of the canvases read exactly. The
+# numbers of 2 to 6 digits each): 68.0% of the photos and 84.5% of the canvases read exactly. The
 # bars sit below, to catch a regression; the issue's target (90%) is not met.
 NUMBER_BARS = {"font number photos": 0.6, "font number canvases": 0.8}
 
