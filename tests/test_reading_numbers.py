@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from tools import people_sets
-from tools.benchmark_numbers import mnist_numbers
+from tools.benchmark_numbers import mnist_numbers, non_digits_amid_digits
 
 
 def pen_drawing(strokes, size=200, width=14):
@@ -125,6 +125,17 @@ def test_a_mark_read_as_no_digit_amid_digits_spoils_the_number(library, trained_
         assert reading.text == "" and reading.digits == [] and reading.reason == library.NOT_A_DIGIT
 
 
+def test_most_non_digits_amid_digits_spoil_the_number(library, trained_model, mnist):
+    """Non-digits drawn from training digits, each between two training digits 8 px apart: most
+    numbers read "" (measured 81.5% on this draw). Cutting more marks reads more numbers but lets
+    more of these through: cutting a mark wherever no least-ink cut reads as digits read 48% of
+    the validation ones as "" instead of 80% (docs/benchmarks.md)."""
+    (images, labels), _ = mnist
+    pictures = non_digits_amid_digits(library, images, labels, 200)
+    refused = np.mean([library.read_number(trained_model, p).text == "" for p in pictures])
+    assert refused >= 0.78, refused
+
+
 def test_amid_digits_a_likely_digit_is_a_digit_whatever_its_score(library, trained_model, mnist):
     """A training digit refused alone for its digit score, though its likeliest digit is at least
     IN_NUMBER_PROBABILITY likely, is read as that digit between two others."""
@@ -177,7 +188,7 @@ def test_composed_numbers_have_their_gaps(library):
 
 
 # Measured with the committed model (`python -m tools.benchmark_numbers`, evaluation fonts, 200
-# numbers of 2 to 6 digits each): 68.0% of the photos and 84.5% of the canvases read exactly. The
+# numbers of 2 to 6 digits each): 66.0% of the photos and 84.5% of the canvases read exactly. The
 # bars sit below, to catch a regression; the issue's target (90%) is not met.
 NUMBER_BARS = {"font number photos": 0.6, "font number canvases": 0.8}
 

@@ -4,9 +4,11 @@
 
 MNIST numbers: 4 digits side by side, composed by the notebook's compose_number() with gaps drawn
 from -3 px (touching) to 30 px, from the validation split (read_number's settings are chosen on
-these) and from the test set (reported, never tuned on). Font numbers: tools/people_sets.py's
-numbers of 2 to 6 digits in handwriting fonts, photographed and drawn on a canvas, for the
-validation and the evaluation fonts (skipped where the fonts are not installed).
+these) and from the test set (reported, never tuned on); and non-digits amid digits: a picture
+drawn by draw_non_digits() between two digits of the same split, 8 px apart, should read "".
+Font numbers: tools/people_sets.py's numbers of 2 to 6 digits in handwriting fonts, photographed
+and drawn on a canvas, for the validation and the evaluation fonts (skipped where the fonts are not
+installed).
 """
 
 import argparse
@@ -33,6 +35,16 @@ def mnist_numbers(library, images, labels, count, length=4, seed=0):
         texts.append("".join(str(label) for label in labels[chosen]))
         smallest.append(int(gaps.min()))
     return pictures, texts, np.array(smallest)
+
+
+def non_digits_amid_digits(library, images, labels, count, seed=0):
+    """`count` pictures: a non-digit drawn from these digits, between two of them, 8 px apart."""
+    rng = np.random.default_rng(seed)
+    pictures = []
+    for mark in library.draw_non_digits(count, images[:2000], labels[:2000], seed):
+        first, last = images[rng.choice(len(images), 2, replace=False)]
+        pictures.append(library.compose_number(np.stack([first, mark, last]), [8, 8]))
+    return pictures
 
 
 def read_all(library, model, pictures, texts):
@@ -76,6 +88,11 @@ def main():
         for low, high in ((MIN_GAP, 0), (1, 4), (5, MAX_GAP)):
             chosen = (smallest >= low) & (smallest <= high)
             print(f"  smallest gap {low}..{high} px: {right[chosen].mean():.1%} of {chosen.sum()}")
+        pictures = non_digits_amid_digits(library, images, labels, args.count // 2)
+        report(
+            f'MNIST {split} non-digits amid digits, read ""',
+            *read_all(library, model, pictures, [""] * len(pictures)),
+        )
     for split in ("validation", "evaluation"):
         try:
             sets = people_sets.number_sets(split, args.font_count)
