@@ -2,6 +2,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,3 +50,10 @@ def mnist(library):
 @pytest.fixture(scope="session")
 def mnist_test(mnist):
     return mnist[1]
+
+
+def over_read_shifts(library, outputs, fields):
+    """The reference for reading over shifts: `outputs` (a function of a batch) for `fields` shifted
+    by each of READ_SHIFTS, averaged."""
+    shifted = [np.roll(fields, shift, axis=(1, 2)) for shift in library.READ_SHIFTS]
+    return np.mean([outputs(x) for x in shifted], axis=0)

@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
+from conftest import over_read_shifts
+
 N_PER_VARIANT = 2000
 
 
@@ -375,6 +377,5 @@ def test_a_model_built_on_a_nested_model_is_read(library, tmp_path):
     fields = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
     probabilities, scores = library.reading_scores(loaded, fields)
     assert probabilities.shape == (4, 10) and scores.shape == (4,)
-    shifted = [np.roll(fields, shift, axis=(1, 2)) for shift in library.READ_SHIFTS]
-    expected = np.mean([library.predict_proba(loaded, x) for x in shifted], axis=0)
+    expected = over_read_shifts(library, lambda x: library.predict_proba(loaded, x), fields)
     np.testing.assert_allclose(probabilities, expected, atol=1e-6)

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import MODEL_PATH, ROOT
+from conftest import MODEL_PATH, ROOT, over_read_shifts
 from tools import people_sets
 
 METRICS = json.loads((ROOT / "mnist_metrics.json").read_text())
@@ -49,8 +49,7 @@ def test_reading_averages_the_model_over_shifts_of_a_pixel(library, trained_mode
     predict_digits() reports the same."""
     images, labels = mnist_test
     fields = library.prepare_images(images[:50])
-    shifted = [np.roll(fields, shift, axis=(1, 2)) for shift in library.READ_SHIFTS]
-    expected = np.mean([library.predict_proba(trained_model, x) for x in shifted], axis=0)
+    expected = over_read_shifts(library, lambda x: library.predict_proba(trained_model, x), fields)
     probabilities = library.reading_probabilities(trained_model, fields)
     np.testing.assert_allclose(probabilities, expected, atol=1e-6)
     assert {(1, 0), (-1, 0), (0, 1), (0, -1)} < set(library.READ_SHIFTS)
@@ -72,11 +71,11 @@ def test_the_digit_score_is_the_log_sum_exp_of_the_logits(library, mnist_test):
     logits_model.layers[-1].activation = keras.activations.linear
     fields = library.prepare_images(mnist_test[0][:30])
     _, scores = library.reading_scores(model, fields)
-    logits = [
-        logits_model.predict(np.roll(fields, shift, axis=(1, 2)), verbose=0)
-        for shift in library.READ_SHIFTS
-    ]
-    expected = np.mean([np.log(np.exp(z).sum(axis=1)) for z in logits], axis=0)
+
+    def log_sum_exp(x):
+        return np.log(np.exp(logits_model.predict(x, verbose=0)).sum(axis=1))
+
+    expected = over_read_shifts(library, log_sum_exp, fields)
     np.testing.assert_allclose(scores, expected, rtol=1e-5)
 
 
