@@ -1233,14 +1233,14 @@ def _draw_non_digit(kind, rng, fonts, digits, labels, turnable):
     return np.asarray(pad.rotate(turn, Image.Resampling.BILINEAR))
 
 
-def draw_non_digits(count, digits, labels, seed):
+def draw_non_digits(count, digits, labels, seed, kinds=NON_DIGIT_KINDS):
     """`count` pictures that are no digit, prepared like any picture (preprocess_digit_image), as
     uint8 (count, 28, 28): letters and symbols in matplotlib's fonts, drawn shapes (scribbles,
     spirals, hatching, grids, stars, smileys, hearts, arrows, ...), pairs of `digits` (uint8
     28x28) overlapping and digits turned or mirrored (by their `labels`, as TURNED_DIGITS says),
-    as often as NON_DIGIT_KINDS says."""
+    as often as `kinds` says (default NON_DIGIT_KINDS)."""
     rng, fonts = np.random.default_rng(seed), _font_files()
-    kinds = [kind for kind, times in NON_DIGIT_KINDS.items() for _ in range(times)]
+    kinds = [kind for kind, times in kinds.items() for _ in range(times)]
     turnable = np.flatnonzero(np.isin(labels, list(TURNED_DIGITS)))
     if "turned digit" in kinds and not len(turnable):
         raise ValueError(f"draw_non_digits() turns the digits {sorted(TURNED_DIGITS)}: none given")

@@ -126,14 +126,13 @@ def test_a_mark_read_as_no_digit_amid_digits_spoils_the_number(library, trained_
 
 
 def test_most_non_digits_amid_digits_spoil_the_number(library, trained_model, mnist):
-    """Non-digits drawn from training digits, each between two training digits 8 px apart: most
-    numbers read "" (measured 81.5% on this draw). Cutting more marks reads more numbers but lets
-    more of these through: cutting a mark wherever no least-ink cut reads as digits read 48% of
-    the validation ones as "" instead of 80% (docs/benchmarks.md)."""
+    """Non-digits drawn from training digits (not pairs of digits), each between two training
+    digits 8 px apart: most numbers read "" (measured 82.5% on this draw). Cutting more marks reads
+    more numbers but lets more of these through (docs/benchmarks.md, "Whole numbers")."""
     (images, labels), _ = mnist
     pictures = non_digits_amid_digits(library, images, labels, 200)
     refused = np.mean([library.read_number(trained_model, p).text == "" for p in pictures])
-    assert refused >= 0.78, refused
+    assert refused >= 0.79, refused
 
 
 def test_amid_digits_a_likely_digit_is_a_digit_whatever_its_score(library, trained_model, mnist):

@@ -147,6 +147,22 @@ def test_only_digits_that_turn_into_no_digit_are_turned(library, mnist_test):
         assert any(np.array_equal(picture, way) for way in ways)
 
 
+def test_non_digits_of_the_kinds_asked_for(library, mnist_test):
+    """draw_non_digits(kinds=...) draws those kinds alone, as often as asked: turned digits alone
+    are the given digits turned and prepared; without turned digits, no digit need be turnable."""
+    images, labels = mnist_test
+    prepared_ways = [
+        library.as_pixels(library.preprocess_digit_image(way))
+        for image, label in zip(images[:30], labels[:30], strict=True)
+        for way in (image[:, ::-1], *(np.rot90(image, k) for k in (1, 2, 3)))
+        if label in library.TURNED_DIGITS
+    ]
+    turned = library.draw_non_digits(8, images[:30], labels[:30], 0, {"turned digit": 1})
+    assert all(any(np.array_equal(p, way) for way in prepared_ways) for p in turned)
+    stars = library.draw_non_digits(3, images[:30], np.ones(30, int), 0, {"star": 1})
+    assert stars.shape == (3, 28, 28)
+
+
 def test_outlier_exposure_adds_non_digits_whose_target_is_every_digit(library, mnist_test):
     """with_non_digits() keeps the digits and their targets, and adds share × N drawn non-digits
     (draw_non_digits() from the same digits and seed) with the target 1/10 for every digit."""

@@ -5,7 +5,8 @@
 MNIST numbers: 4 digits side by side, composed by the notebook's compose_number() with gaps drawn
 from -3 px (touching) to 30 px, from the validation split (read_number's settings are chosen on
 these) and from the test set (reported, never tuned on); and non-digits amid digits: a picture
-drawn by draw_non_digits() between two digits of the same split, 8 px apart, should read "".
+drawn by draw_non_digits() (not its pairs of digits) between two digits of the same split, 8 px
+apart, should read "".
 Font numbers: tools/people_sets.py's numbers of 2 to 6 digits in handwriting fonts, photographed
 and drawn on a canvas, for the validation and the evaluation fonts (skipped where the fonts are not
 installed).
@@ -38,10 +39,13 @@ def mnist_numbers(library, images, labels, count, length=4, seed=0):
 
 
 def non_digits_amid_digits(library, images, labels, count, seed=0):
-    """`count` pictures: a non-digit drawn from these digits, between two of them, 8 px apart."""
+    """`count` pictures: a non-digit drawn from these digits, between two of them, 8 px apart. Of
+    the kinds that draw_non_digits() draws, all but its pairs of overlapping digits: amid digits,
+    those are two digits, rightly read as such."""
+    kinds = {kind: times for kind, times in library.NON_DIGIT_KINDS.items() if kind != "two digits"}
     rng = np.random.default_rng(seed)
     pictures = []
-    for mark in library.draw_non_digits(count, images[:2000], labels[:2000], seed):
+    for mark in library.draw_non_digits(count, images[:2000], labels[:2000], seed, kinds):
         first, last = images[rng.choice(len(images), 2, replace=False)]
         pictures.append(library.compose_number(np.stack([first, mark, last]), [8, 8]))
     return pictures
