@@ -1968,18 +1968,44 @@ def _read_marks(model, image, not_a_digit_below=None):
         for g in range(len(groups))
         for i in _best_split(pieces, probabilities, scores, g, threshold)
     ]
-    if not _are_digits(probabilities[chosen], scores[chosen], threshold, len(chosen) > 1).all():
-        return NumberReading("", [], NOT_A_DIGIT), fields[chosen], probabilities[chosen]
-    scale = size[0] / gray.shape[1]
+    refused = ~_are_digits(probabilities[chosen], scores[chosen], threshold, len(chosen) > 1)
+    if refused.any():
+        reading = NumberReading("", [], _not_a_digit_reason(refused))
+    else:
+        scale = size[0] / gray.shape[1]
+        reading = _number_reading([pieces[i] for i in chosen], probabilities[chosen], scale)
+    return reading, fields[chosen], probabilities[chosen]
+
+
+def _number_reading(pieces, probabilities, scale):
+    """The reading of these pieces (left to right) read as digits with these probabilities; their
+    boxes scaled by `scale` to the input's pixels."""
     digits = []
-    for i in chosen:
-        _, x0, x1, top, span, _ = pieces[i]
+    for (_, x0, x1, top, span, _), digit_probabilities in zip(pieces, probabilities, strict=True):
         span_rows = _bbox(span > 0)[0]
         box = (x0, top + span_rows.start, x1, top + span_rows.stop)
-        digit = int(probabilities[i].argmax())
-        digits.append((digit, float(probabilities[i, digit]), tuple(round(e * scale) for e in box)))
-    text = "".join(str(digit) for digit, _, _ in digits)
-    return NumberReading(text, digits), fields[chosen], probabilities[chosen]
+        digit = int(digit_probabilities.argmax())
+        probability = float(digit_probabilities[digit])
+        digits.append((digit, probability, tuple(round(e * scale) for e in box)))
+    return NumberReading("".join(str(digit) for digit, _, _ in digits), digits)
+
+
+def _ordinal(n):
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st, ..."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _not_a_digit_reason(refused):
+    """Why a reading is "", given which marks (left to right) are no digit: NOT_A_DIGIT for a lone
+    mark; in a number, which of its marks, so that a person knows which one to write again."""
+    if len(refused) == 1:
+        return NOT_A_DIGIT
+    which = [_ordinal(i + 1) for i in np.flatnonzero(refused)]
+    if len(which) == 1:
+        return f"the {which[0]} mark from the left looks like a letter, a sign or a drawing"
+    listed = f"{', '.join(which[:-1])} and {which[-1]}"
+    return f"the {listed} marks from the left look like letters, signs or drawings"
 
 
 def read_number(model, image, not_a_digit_below=None):
@@ -1996,7 +2022,8 @@ def read_number(model, image, not_a_digit_below=None):
     or any mark that is not a digit: its digit score under `not_a_digit_below` (default
     NOT_A_DIGIT_BELOW) and, in a number of several marks, its likeliest digit less likely than
     IN_NUMBER_PROBABILITY. A letter or a drawing amid digits makes the whole reading "", rather
-    than a number with a digit left out. Unreadable input raises DigitImageError."""
+    than a number with a digit left out; the reason then says which marks, counted from the left,
+    are no digit. Unreadable input raises DigitImageError."""
     return _read_marks(model, image, not_a_digit_below)[0]
 
 

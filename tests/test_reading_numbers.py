@@ -102,7 +102,7 @@ def test_digits_come_left_to_right_with_boxes_in_the_input_pixels(library, train
 def test_a_mark_read_as_no_digit_amid_digits_spoils_the_number(library, trained_model, mnist):
     """Non-digits that read as "not a digit" alone, as one mark too narrow to be cut, and also in a
     number (their likeliest digit under IN_NUMBER_PROBABILITY), make a number they stand in read as
-    "" (not a number with a gap)."""
+    "" (not a number with a gap), and the reason (the app's message too) names that mark."""
     (images, labels), _ = mnist
     digits = images[[0, 1]]
     assert library.read_number(trained_model, library.compose_number(digits, [12])).text == "".join(
@@ -122,7 +122,25 @@ def test_a_mark_read_as_no_digit_amid_digits_spoils_the_number(library, trained_
     for mark in marks:
         number = library.compose_number(np.stack([digits[0], mark, digits[1]]), [12, 12])
         reading = library.read_number(trained_model, number)
-        assert reading.text == "" and reading.digits == [] and reading.reason == library.NOT_A_DIGIT
+        assert reading.text == "" and reading.digits == []
+        assert reading.reason == (
+            "the 2nd mark from the left looks like a letter, a sign or a drawing"
+        )
+    answer, _, boxes, message = library.page_answer(trained_model, number)  # the app's page
+    assert answer is None and boxes is None
+    assert message == f"**That doesn't look like a number:** {reading.reason}."
+
+
+def test_the_reason_names_the_marks_that_are_no_digit(library):
+    """A lone mark is NOT_A_DIGIT; in a number, the marks that are no digit are counted from the
+    left, in English ordinals."""
+    assert library._not_a_digit_reason(np.array([True])) == library.NOT_A_DIGIT
+    refused = np.zeros(23, bool)
+    refused[[0, 10, 11, 12, 20, 22]] = True
+    assert library._not_a_digit_reason(refused) == (
+        "the 1st, 11th, 12th, 13th, 21st and 23rd marks from the left look like letters, signs or "
+        "drawings"
+    )
 
 
 def test_most_non_digits_amid_digits_spoil_the_number(library, trained_model, mnist):
