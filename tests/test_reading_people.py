@@ -105,6 +105,63 @@ def test_no_ink_reads_as_no_digit_and_unreadable_input_raises(library, trained_m
         library.read_number(trained_model, b"shopping list: milk, eggs")
 
 
+def on_paper(digit, squared, colour=(150, 190, 235), spacing=30, side=300):
+    """A photo of an MNIST digit (white on black, 28 x 28) written 8 times bigger in dark ink on a
+    sheet of paper, ruled (lines every `spacing` px) or `squared`, printed in `colour`, with the
+    sensor's grain."""
+    from PIL import Image
+
+    paper = np.full((side, side, 3), 240.0)
+    rows, cols = np.mgrid[0:side, 0:side]
+    printed = rows % spacing < 2
+    if squared:
+        printed |= cols % spacing < 2
+    paper[printed] *= np.array(colour) / 255
+    big = np.asarray(Image.fromarray(digit).resize((224, 224), Image.Resampling.BILINEAR)) / 255
+    ink = np.zeros((side, side, 1))
+    ink[38:262, 38:262, 0] = big
+    grain = np.random.default_rng(0).normal(0, 3, paper.shape)
+    return np.clip(paper + (np.array([25.0, 30, 60]) - paper) * ink + grain, 0, 255).astype(
+        np.uint8
+    )
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_the_lines_of_ruled_or_squared_paper_are_not_ink(
+    library, trained_model, mnist_test, squared
+):
+    """Digits written on ruled or squared paper, in each of people_sets' RULE_COLOURS: the paper's
+    lines away from the digit are not ink, and the digits read as on plain paper, strokes that
+    cross a line included (measured: 95% / 90% of these 60 pictures clean, 100% / 93% read right);
+    the paper alone holds no digit. Lines are looked for in pictures of RULE_MIN_SIDE or more:
+    smaller ones (MNIST's digits, the drawn non-digits the model trains on) are as before."""
+    images, labels = mnist_test
+    clean, right = [], []
+    for colour in people_sets.RULE_COLOURS:
+        for digit, label in zip(images[:20], labels[:20], strict=True):
+            picture = on_paper(digit, squared, colour)
+            ink, _ = library._ink(library.read_digit_picture(picture))
+            ink[30:270, 30:270] = 0  # the digit's region
+            clean.append(not ink.any())
+            right.append(library.read_number(trained_model, picture).text == str(label))
+    assert np.mean(clean) >= 0.85 and np.mean(right) >= 0.85, (np.mean(clean), np.mean(right))
+    paper = library.read_number(trained_model, on_paper(np.zeros((28, 28), np.uint8), squared))
+    assert paper.text == "" and paper.reason.startswith("no digit found"), paper.reason
+    ink = np.zeros((100, 100), np.float32)
+    ink[::20] = ink[:, ::20] = 1  # squared, but too small to tell
+    assert library._without_rules(ink, ink > 0) is ink
+    assert max(library._PAD, 2 * 28) < library.RULE_MIN_SIDE  # the drawn non-digits' pads
+
+
+def test_one_long_stroke_is_not_a_line_of_the_paper(library):
+    """A stroke across the picture (a 1, a 7's bar) is one line, not ruling: it stays ink."""
+    ink = np.zeros((300, 300), np.float32)
+    ink[20:280, 150:156] = 1
+    assert library._without_rules(ink, ink > 0) is ink
+    ink[150:156, 20:280] = 1  # a cross: one line each way
+    assert not library._rules(ink > 0).any()
+
+
 def test_generated_non_digits_are_reproducible_prepared_pictures(library, mnist_test):
     """One round of draw_non_digits() (each kind as often as NON_DIGIT_KINDS says): MNIST-style
     28 x 28 fields, ink centred as preprocess_digit_image() centres it, the same for one seed and
@@ -226,11 +283,12 @@ def read_right(library, model, pictures, labels):
 
 
 # Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60
-# --count 300`, evaluation fonts): 97.0%, 97.3%, 81.7% and 88.0%. The bars sit just below, to catch
-# a regression; the issue's targets (97% and 90%) are not all met yet.
+# --count 300`, evaluation fonts): 97.0%, 97.3%, 92.2%, 81.7% and 88.0%. The bars sit just below, to
+# catch a regression; the issue's targets (97% and 90%) are not all met yet.
 BARS = {
     "font photos": 0.96,
     "font canvases": 0.97,
+    "font photos on ruled paper": 0.91,
     "non-digit photos": 0.80,
     "non-digit canvases": 0.86,
 }

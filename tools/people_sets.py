@@ -1,9 +1,10 @@
 """Evaluation sets that stand in for real people's handwriting, made offline and reproducibly.
 
 Digits are written in handwriting fonts from Debian's packages, then either photographed (dark ink
-on unevenly lit paper, blurred, JPEG-compressed) or drawn on a transparent canvas (as in the app's
-sketchpad). Non-digits (letters, symbols, hand-drawn shapes) are made the same two ways, for
-measuring how the model refuses what is not a digit, and so are whole numbers (number_sets()).
+on unevenly lit paper, blurred, JPEG-compressed), photographed on ruled or squared paper (as in a
+school notebook), or drawn on a transparent canvas (as in the app's sketchpad). Non-digits
+(letters, symbols, hand-drawn shapes) are photographed and drawn too, for measuring how the model
+refuses what is not a digit, and so are whole numbers (number_sets()).
 Install the fonts first, as root:
 
     apt-get install -y fonts-dkg-handwriting fonts-breip ...   # all of FONT_PACKAGES
@@ -81,7 +82,7 @@ FONT_SPLIT = {
         "Steve Hand",
     ],
 }
-STYLES = ("photo", "canvas")
+STYLES = ("photo", "canvas", "ruled photo")
 # Letters that cannot pass for a digit: no O o D Q I l i j J S s Z z B G g q b T t y, nor Y (a
 # script y), U u (Breip's 0 is a U) or d (a D in the capitals-only fonts). Symbols: no "/" (a
 # slanted 1) or "~" (Delphine's is a 2).
@@ -246,14 +247,33 @@ def _paper(width, height, rng):
     return grey[..., None] * np.asarray(tint, np.float32)
 
 
-def _photo(mask, longest_side, rng):
-    """A JPEG-compressed photo (RGB) of the mask written in ink on a sheet of paper, with sensor
-    grain and blur."""
+RULE_COLOURS = ((150, 190, 235), (150, 150, 150), (190, 170, 225))  # light blue, grey, lilac
+
+
+def _ruled(paper, rng):
+    """The paper with ruled lines, or squares half the time, printed on it: 1-3 px wide, every 20-45
+    px, level within 3 degrees, in one of RULE_COLOURS."""
+    height, width = paper.shape[:2]
+    spacing, line = rng.uniform(20, 45), rng.uniform(1, 3)
+    tilt = np.float32(np.tan(np.deg2rad(rng.uniform(-3, 3))))
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
+    printed = (rows - tilt * cols - rng.uniform(0, spacing)) % spacing < line
+    if rng.random() < 0.5:
+        printed |= (cols + tilt * rows - rng.uniform(0, spacing)) % spacing < line
+    colour = np.array(RULE_COLOURS[rng.integers(len(RULE_COLOURS))], np.float32) / 255
+    return np.where(printed[..., None], paper * colour, paper)
+
+
+def _photo(mask, longest_side, rng, ruled=False):
+    """A JPEG-compressed photo (RGB) of the mask written in ink on a sheet of paper, `ruled` or
+    plain, with sensor grain and blur."""
     width, height = (int(side) for side in rng.integers(300, 481, size=2))
     size = rng.uniform(100, min(250, height - 40))
     posed = _posed(mask, size, longest_side, min(width, height) - 30, rng)
     coverage = _placed(posed, width, height, 10, rng)[..., None] * np.float32(rng.uniform(0.8, 1))
     paper, ink = _paper(width, height, rng), _ink_colour(rng).astype(np.float32)
+    if ruled:
+        paper = _ruled(paper, rng)
     grain = rng.standard_normal((height, width, 1), np.float32) * np.float32(rng.uniform(1.5, 5))
     picture = paper + (ink - paper) * coverage + grain
     image = Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8))
@@ -276,7 +296,9 @@ def _canvas(mask, longest_side, rng):
 def _picture(mask, style, longest_side, rng):
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, got {style!r}")
-    return (_photo if style == "photo" else _canvas)(mask, longest_side, rng)
+    if style == "canvas":
+        return _canvas(mask, longest_side, rng)
+    return _photo(mask, longest_side, rng, ruled=style == "ruled photo")
 
 
 def font_digits(fonts, style, per_digit, seed):
@@ -463,8 +485,8 @@ def _split_fonts(split):
 
 def people_sets(split, per_digit=100, count=500, seed=0):
     """The sets of `split` ("validation" or "evaluation"), each (pictures, labels): "font photos",
-    "font canvases" (`per_digit` of each digit) and "non-digit photos", "non-digit canvases"
-    (`count` each), in that split's fonts alone."""
+    "font canvases", "font photos on ruled paper" (`per_digit` of each digit) and "non-digit
+    photos", "non-digit canvases" (`count` each), in that split's fonts alone."""
     fonts = _split_fonts(split)
     split_number = list(FONT_SPLIT).index(split)
 
@@ -474,6 +496,7 @@ def people_sets(split, per_digit=100, count=500, seed=0):
     return {
         "font photos": font_digits(fonts, "photo", per_digit, seed_of(0)),
         "font canvases": font_digits(fonts, "canvas", per_digit, seed_of(1)),
+        "font photos on ruled paper": font_digits(fonts, "ruled photo", per_digit, seed_of(5)),
         "non-digit photos": non_digits("photo", count, seed_of(2), fonts),
         "non-digit canvases": non_digits("canvas", count, seed_of(3), fonts),
     }
