@@ -1037,10 +1037,12 @@ def _rules(mask):
             runs, _ = ndimage.label(lines[:, a])
             thin_runs = 1 + np.flatnonzero(np.bincount(runs)[1:] <= RULE_WIDTH)
             lines[:, a] = np.isin(runs, thin_runs) if len(thin_runs) >= 2 else False
-        if lines.any():
+        used = np.flatnonzero(lines.any(axis=0))  # the angles with lines
+        if used.size:
             rows, cols = np.nonzero(mask)
-            rho = np.round(cols[:, None] * np.cos(angles) + rows[:, None] * np.sin(angles))
-            on = lines[(rho - distances[0]).astype(int), np.arange(len(angles))].any(axis=1)
+            cos, sin = np.cos(angles[used]), np.sin(angles[used])
+            rho = np.round(cols[:, None] * cos + rows[:, None] * sin)
+            on = lines[(rho - distances[0]).astype(int), used].any(axis=1)
             found[rows[on], cols[on]] = True
     return found
 
