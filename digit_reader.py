@@ -1809,6 +1809,7 @@ import dataclasses
 import itertools
 
 from scipy import special
+from skimage import graph
 
 # Below this digit score (reading_scores()), a mark reads as "not a digit"; in a number of several
 # marks, a mark whose likeliest digit is at least IN_NUMBER_PROBABILITY likely is a digit whatever
@@ -1827,7 +1828,8 @@ SIGN_BELOW = 0.4  # marks lower than this share of the tallest are signs (- . ,)
 MERGE_OVERLAP = 0.5  # strokes sharing this share of the narrower one's columns are one digit
 TOUCHING_WIDER_THAN = 0.9  # a mark wider than this × its height may be touching digits...
 KEEP_WHOLE_ABOVE = 0.999  # ...unless it reads as one digit at least this surely
-MAX_CUTS = 6  # the cuts tried in touching digits: at the columns with the least ink
+MAX_CUTS = 6  # cuts tried in touching digits: at the columns with least ink, and as many by paths
+CUT_INK_COST = 5  # a cut's path costs 1 a pixel, plus this × the pixel's ink: it goes round strokes
 MIN_PIECE_WIDTH = 0.15  # a piece cut from touching digits is at least this × their height wide
 MIN_PIECE_HEIGHT = 0.7  # ...and its ink this × their height tall (a 2's tail, a 1's flag is none)
 
@@ -1866,15 +1868,12 @@ def _groups(labels, count):
     return [ids for ids, _, _ in groups]
 
 
-def _cuts(mask):
-    """Where touching digits may be cut: the MAX_CUTS columns with the least ink among the local
-    minima of the ink's column profile, MIN_PIECE_WIDTH × the height from the edges and apart."""
-    height, width = mask.shape
-    margin = max(1, round(MIN_PIECE_WIDTH * height))
-    profile = ndimage.uniform_filter1d(mask.sum(0).astype(np.float32), 3)
+def _least(profile, margin):
+    """The MAX_CUTS lowest local minima of a profile (along a mark's columns), `margin` from its
+    ends and from each other, left to right."""
     minima = [
         c
-        for c in range(margin, width - margin)
+        for c in range(margin, len(profile) - margin)
         if profile[c] <= profile[c - 1] and profile[c] <= profile[c + 1]
     ]
     cuts = []
@@ -1886,26 +1885,66 @@ def _cuts(mask):
     return sorted(cuts)
 
 
+def _cut_paths(ink):
+    """(costs, path) for cutting a mark's ink (H, W) from top to bottom: costs[c] is the cost of
+    the cheapest path through the middle row's column c, one pixel a row, each pixel costing 1 +
+    CUT_INK_COST × its ink (a diagonal step √2 times that: scikit-image's MCP_Geometric), and
+    path(c) that path, as the column of each row. Such a path goes between digits that touch or
+    overlap where a straight cut would slice one of them."""
+    height, width = ink.shape
+    costs = 1 + CUT_INK_COST * ink.astype(np.float64)
+    down = graph.MCP_Geometric(costs, offsets=[(1, -1), (1, 0), (1, 1)])
+    up = graph.MCP_Geometric(costs, offsets=[(-1, -1), (-1, 0), (-1, 1)])
+    from_top, _ = down.find_costs([(0, c) for c in range(width)])
+    from_bottom, _ = up.find_costs([(height - 1, c) for c in range(width)])
+    middle = height // 2
+
+    def path(c):
+        columns = np.empty(height, int)
+        for row, column in down.traceback((middle, c)) + up.traceback((middle, c)):
+            columns[row] = column
+        return columns
+
+    return from_top[middle] + from_bottom[middle] - costs[middle], path
+
+
+def _cuts(ink, mask):
+    """Where touching digits may be cut: {middle row's column: the cut, as the column of each row}
+    for the MAX_CUTS columns with the least ink (straight cuts), and the MAX_CUTS cheapest paths
+    (_cut_paths()) at least half as far from those as the cuts are apart (MIN_PIECE_WIDTH × the
+    height, also from the edges)."""
+    height, width = mask.shape
+    margin = max(1, round(MIN_PIECE_WIDTH * height))
+    costs, path = _cut_paths(ink)
+    cuts = _least(ndimage.uniform_filter1d(mask.sum(0).astype(np.float32), 3), margin)
+    cuts += [c for c in _least(costs, margin) if all(abs(c - o) >= margin // 2 for o in cuts)]
+    return {c: path(c) for c in cuts}
+
+
 def _pieces(ink, strong, labels, groups):
-    """Candidate digits (group, x0, x1, top, ink, strong): each group whole and, where the picture
-    holds several groups and this one is wider than TOUCHING_WIDER_THAN × its height, every span
-    between two of its cuts whose ink is MIN_PIECE_HEIGHT × the group's height tall. A lone mark is
-    never cut: cut into confident pieces, letters and drawings would read as numbers."""
+    """Candidate digits (group, x0, x1, (top, left), ink, strong): each group whole and, where the
+    picture holds several groups and this one is wider than TOUCHING_WIDER_THAN × its height, the
+    ink between any two of its cuts (_cuts(); x0 and x1 are the cuts' columns in the middle row)
+    that is MIN_PIECE_HEIGHT × the group's height tall. A lone mark is never cut: cut into
+    confident pieces, letters and drawings would read as numbers."""
     pieces = []
     for g, ids in enumerate(groups):
         rows, cols = _bbox(np.isin(labels, ids))
         member = np.isin(labels[rows, cols], ids)
         group_ink, group_strong = np.where(member, ink[rows, cols], 0), strong[rows, cols] & member
         height, width = member.shape
-        edges = [0, width]
+        cuts = {0: np.zeros(height, int), width: np.full(height, width)}
         if len(groups) > 1 and width > TOUCHING_WIDER_THAN * height:
-            edges = [0, *_cuts(member), width]
-        for x0, x1 in itertools.combinations(edges, 2):
-            inked_rows = np.flatnonzero(group_ink[:, x0:x1].any(axis=1))
+            cuts |= _cuts(group_ink, member)
+        for x0, x1 in itertools.combinations(sorted(cuts), 2):
+            left, right = cuts[x0].min(), cuts[x1].max()
+            columns = np.arange(left, right)
+            span = (columns >= cuts[x0][:, None]) & (columns < cuts[x1][:, None])
+            span_ink = group_ink[:, left:right] * span
+            inked_rows = np.flatnonzero(span_ink.any(axis=1))
             if inked_rows.size and np.ptp(inked_rows) + 1 >= MIN_PIECE_HEIGHT * height:
-                span = (slice(None), slice(x0, x1))
-                x_span = (cols.start + x0, cols.start + x1)
-                pieces.append((g, *x_span, rows.start, group_ink[span], group_strong[span]))
+                x_span, origin = (cols.start + x0, cols.start + x1), (rows.start, cols.start + left)
+                pieces.append((g, *x_span, origin, span_ink, group_strong[:, left:right] & span))
     return pieces
 
 
@@ -2036,9 +2075,9 @@ def _number_reading(pieces, probabilities, scale):
     """The reading of these pieces (left to right) read as digits with these probabilities; their
     boxes scaled by `scale` to the input's pixels."""
     digits = []
-    for (_, x0, x1, top, span, _), digit_probabilities in zip(pieces, probabilities, strict=True):
-        span_rows = _bbox(span > 0)[0]
-        box = (x0, top + span_rows.start, x1, top + span_rows.stop)
+    for (*_, (top, left), span, _), digit_probabilities in zip(pieces, probabilities, strict=True):
+        rows, cols = _bbox(span > 0)
+        box = (left + cols.start, top + rows.start, left + cols.stop, top + rows.stop)
         digit = int(digit_probabilities.argmax())
         probability = float(digit_probabilities[digit])
         digits.append((digit, probability, tuple(round(e * scale) for e in box)))

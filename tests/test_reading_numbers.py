@@ -53,8 +53,8 @@ def test_the_strokes_of_one_digit_stay_one_digit(library, trained_model, digit):
 
 def test_touching_digits_are_cut(library, trained_model, mnist):
     """Numbers of 3 training digits, two of them touching or overlapping by 1-3 px: most are read
-    right (measured 89% on this draw, 83% before the cut rules of 2026-12-06, and 31% with cutting
-    turned off)."""
+    right (measured 88% on this draw, 89% with straight cuts only, 83% before the cut rules of
+    2026-12-06, and 31% with cutting turned off)."""
     (images, labels), _ = mnist
     pictures, texts = [], []
     rng = np.random.default_rng(0)
@@ -69,6 +69,22 @@ def test_touching_digits_are_cut(library, trained_model, mnist):
         ]
     )
     assert right >= 0.83, right
+
+
+def test_a_cut_goes_round_strokes_that_overlap_in_columns(library):
+    """Two slanted strokes joined in the middle, each reaching over the other's columns: no straight
+    cut parts them without slicing one, and one of the cut paths (_cut_paths()) parts them whole."""
+    ink = np.zeros((40, 70), np.float32)
+    first = np.zeros(ink.shape, bool)
+    for row in range(40):
+        first[row, 8 + row // 2 : 14 + row // 2] = True
+    second = np.roll(first, 14, axis=1)
+    ink[first | second] = 1
+    ink[18:21, 14:30] = 1  # the join
+    assert np.flatnonzero(first.any(0))[-1] > np.flatnonzero(second.any(0))[0]
+    columns = np.arange(ink.shape[1])
+    lefts = [columns < path[:, None] for path in library._cuts(ink, ink > 0.5).values()]
+    assert any((first <= left).all() and (second <= ~left).all() for left in lefts)
 
 
 def is_narrow(library, mark):
@@ -145,12 +161,12 @@ def test_the_reason_names_the_marks_that_are_no_digit(library):
 
 def test_most_non_digits_amid_digits_spoil_the_number(library, trained_model, mnist):
     """Non-digits drawn from training digits (not pairs of digits), each between two training
-    digits 8 px apart: most numbers read "" (measured 82.5% on this draw). Cutting more marks reads
+    digits 8 px apart: most numbers read "" (measured 83.0% on this draw). Cutting more marks reads
     more numbers but lets more of these through (docs/benchmarks.md, "Whole numbers")."""
     (images, labels), _ = mnist
     pictures = non_digits_amid_digits(library, images, labels, 200)
     refused = np.mean([library.read_number(trained_model, p).text == "" for p in pictures])
-    assert refused >= 0.79, refused
+    assert refused >= 0.8, refused
 
 
 def test_amid_digits_a_likely_digit_is_a_digit_whatever_its_score(library, trained_model, mnist):
@@ -205,9 +221,9 @@ def test_composed_numbers_have_their_gaps(library):
 
 
 # Measured with the committed model (`python -m tools.benchmark_numbers`, evaluation fonts, 200
-# numbers of 2 to 6 digits each): 66.0% of the photos and 84.5% of the canvases read exactly. The
+# numbers of 2 to 6 digits each): 72.0% of the photos and 86.5% of the canvases read exactly. The
 # bars sit below, to catch a regression; the issue's target (90%) is not met.
-NUMBER_BARS = {"font number photos": 0.6, "font number canvases": 0.8}
+NUMBER_BARS = {"font number photos": 0.68, "font number canvases": 0.84}
 
 
 @pytest.mark.skipif(
