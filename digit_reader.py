@@ -1015,6 +1015,7 @@ RULE_MIN_SIDE = 128  # smaller pictures show too little paper to tell its ruling
 RULE_SPAN = 0.5  # straight lines across half the picture's width (or height) or more...
 RULE_TILT = 4  # ...within this many degrees of level (or upright)...
 RULE_WIDTH = 12  # ...at most this many pixels wide, two or more parallel: ruled or squared paper
+RULE_INK_RATIO = 1.5  # ink this many times the lines' darkest (90th percentile) is a stroke on them
 
 
 def _rules(mask):
@@ -1048,8 +1049,9 @@ def _rules(mask):
 
 
 def _without_rules(ink, mask):
-    """`ink` without the lines of ruled or squared paper (_rules() of the ink's `mask`), but where
-    confident ink crosses them (a stroke through a line)."""
+    """`ink` without the lines of ruled or squared paper (_rules() of the ink's `mask`), but where a
+    stroke crosses or follows them: confident ink on both sides of a line (a closing across it), or
+    ink RULE_INK_RATIO times the lines' darkest."""
     if min(mask.shape) < RULE_MIN_SIDE:
         return ink
     rules = _rules(mask)
@@ -1061,6 +1063,7 @@ def _without_rules(ink, mask):
     strokes = rest > _otsu(rest[::2, ::2])
     crossing = ndimage.binary_closing(strokes, np.ones((RULE_WIDTH + 1, 1)))
     crossing |= ndimage.binary_closing(strokes, np.ones((1, RULE_WIDTH + 1)))
+    crossing |= ink > RULE_INK_RATIO * np.quantile(ink[rules], 0.9)
     return np.where(rules & ~crossing, 0, ink)
 
 

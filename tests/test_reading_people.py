@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from conftest import MODEL_PATH, ROOT, over_read_shifts
 from tools import people_sets
@@ -109,8 +110,6 @@ def on_paper(digit, squared, colour=(150, 190, 235), spacing=30, side=300):
     """A photo of an MNIST digit (white on black, 28 x 28) written 8 times bigger in dark ink on a
     sheet of paper, ruled (lines every `spacing` px) or `squared`, printed in `colour`, with the
     sensor's grain."""
-    from PIL import Image
-
     paper = np.full((side, side, 3), 240.0)
     rows, cols = np.mgrid[0:side, 0:side]
     printed = rows % spacing < 2
@@ -160,6 +159,27 @@ def test_one_long_stroke_is_not_a_line_of_the_paper(library):
     assert library._without_rules(ink, ink > 0) is ink
     ink[150:156, 20:280] = 1  # a cross: one line each way
     assert not library._rules(ink > 0).any()
+
+
+def test_a_stroke_along_a_line_of_the_paper_stays_ink(library, trained_model, monkeypatch):
+    """A 7 in a thin pen whose bar lies on a line of ruled paper: nothing of the stroke is left on
+    either side of the line to close across it, but the stroke is darker than the lines, so it
+    stays ink (RULE_INK_RATIO) and the 7 reads as a 7, while the line beside it is removed."""
+    paper = Image.new("RGB", (300, 300), (240, 240, 240))
+    draw = ImageDraw.Draw(paper)
+    for top in range(0, 300, 30):
+        draw.rectangle([0, top, 299, top + 1], fill=people_sets.RULE_COLOURS[0])
+    draw.line([(100, 120), (200, 120), (130, 260)], fill=(25, 30, 60), width=3)
+    picture = np.asarray(paper)
+
+    def bar_and_line_beside():
+        ink, _ = library._ink(library.read_digit_picture(picture))
+        return (ink[119:123, 105:196] > 0).any(axis=0).mean(), ink[119:123, 220:290].any()
+
+    assert bar_and_line_beside() == (1.0, False)
+    assert library.read_number(trained_model, picture).text == "7"
+    monkeypatch.setattr(library, "RULE_INK_RATIO", np.inf)  # without: the bar goes with the line
+    assert bar_and_line_beside() == (0.0, False)
 
 
 def test_generated_non_digits_are_reproducible_prepared_pictures(library, mnist_test):
@@ -283,12 +303,12 @@ def read_right(library, model, pictures, labels):
 
 
 # Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60
-# --count 300`, evaluation fonts): 97.0%, 97.3%, 92.2%, 81.7% and 88.0%. The bars sit just below, to
+# --count 300`, evaluation fonts): 97.0%, 97.3%, 96.2%, 81.7% and 88.0%. The bars sit just below, to
 # catch a regression; the issue's targets (97% and 90%) are not all met yet.
 BARS = {
     "font photos": 0.96,
     "font canvases": 0.97,
-    "font photos on ruled paper": 0.91,
+    "font photos on ruled paper": 0.95,
     "non-digit photos": 0.80,
     "non-digit canvases": 0.86,
 }

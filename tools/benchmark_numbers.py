@@ -8,8 +8,8 @@ these) and from the test set (reported, never tuned on); and non-digits amid dig
 drawn by draw_non_digits() (not its pairs of digits) between two digits of the same split, 8 px
 apart, should read "".
 Font numbers: tools/people_sets.py's numbers of 2 to 6 digits in handwriting fonts, photographed
-and drawn on a canvas, for the validation and the evaluation fonts (skipped where the fonts are not
-installed).
+(on plain paper, and on ruled or squared paper) and drawn on a canvas, for the validation and the
+evaluation fonts (skipped where the fonts are not installed).
 """
 
 import argparse

@@ -504,12 +504,16 @@ def people_sets(split, per_digit=100, count=500, seed=0):
 
 def number_sets(split, count=200, seed=0):
     """The numbers of `split` ("validation" or "evaluation"), each (pictures, texts): "font number
-    photos" and "font number canvases", `count` each, in that split's fonts alone."""
+    photos", "font number canvases" and "font number photos on ruled paper", `count` each, in that
+    split's fonts alone."""
     fonts = _split_fonts(split)
-    seeds = np.random.SeedSequence([seed, list(FONT_SPLIT).index(split), 4]).generate_state(2)
+    seeds = np.random.SeedSequence([seed, list(FONT_SPLIT).index(split), 4]).generate_state(3)
     return {
         "font number photos": font_numbers(fonts, "photo", count, int(seeds[0])),
         "font number canvases": font_numbers(fonts, "canvas", count, int(seeds[1])),
+        "font number photos on ruled paper": font_numbers(
+            fonts, "ruled photo", count, int(seeds[2])
+        ),
     }
 
 
