@@ -1911,15 +1911,14 @@ def _cut_paths(ink):
     return from_top[middle] + from_bottom[middle] - costs[middle], path
 
 
-def _cuts(ink, mask):
-    """Where touching digits may be cut: {middle row's column: the cut, as the column of each row}
-    for the MAX_CUTS columns with the least ink (straight cuts), and the MAX_CUTS cheapest paths
-    (_cut_paths()) at least half as far from those as the cuts are apart (MIN_PIECE_WIDTH × the
-    height, also from the edges)."""
-    height, width = mask.shape
-    margin = max(1, round(MIN_PIECE_WIDTH * height))
+def _cuts(ink):
+    """Where a mark's touching digits (its ink, H × W) may be cut: {middle row's column: the cut,
+    as the column of each row} for the MAX_CUTS columns with the fewest inked pixels (straight
+    cuts), and the MAX_CUTS cheapest paths (_cut_paths()) at least half as far from those as the
+    cuts are apart (MIN_PIECE_WIDTH × the height, also from the edges)."""
+    margin = max(1, round(MIN_PIECE_WIDTH * ink.shape[0]))
     costs, path = _cut_paths(ink)
-    cuts = _least(ndimage.uniform_filter1d(mask.sum(0).astype(np.float32), 3), margin)
+    cuts = _least(ndimage.uniform_filter1d((ink > 0).sum(0).astype(np.float32), 3), margin)
     cuts += [c for c in _least(costs, margin) if all(abs(c - o) >= margin // 2 for o in cuts)]
     return {c: path(c) for c in cuts}
 
@@ -1938,7 +1937,7 @@ def _pieces(ink, strong, labels, groups):
         height, width = member.shape
         cuts = {0: np.zeros(height, int), width: np.full(height, width)}
         if len(groups) > 1 and width > TOUCHING_WIDER_THAN * height:
-            cuts |= _cuts(group_ink, member)
+            cuts |= _cuts(group_ink)
         for x0, x1 in itertools.combinations(sorted(cuts), 2):
             left, right = cuts[x0].min(), cuts[x1].max()
             columns = np.arange(left, right)

@@ -83,7 +83,7 @@ def test_a_cut_goes_round_strokes_that_overlap_in_columns(library):
     ink[18:21, 14:30] = 1  # the join
     assert np.flatnonzero(first.any(0))[-1] > np.flatnonzero(second.any(0))[0]
     columns = np.arange(ink.shape[1])
-    lefts = [columns < path[:, None] for path in library._cuts(ink, ink > 0.5).values()]
+    lefts = [columns < path[:, None] for path in library._cuts(ink).values()]
     assert any((first <= left).all() and (second <= ~left).all() for left in lefts)
 
 
