@@ -93,8 +93,9 @@ def describe_device(accelerators):
 # Measured with each preset's current recipe, or estimated from a measurement (said so).
 MEASURED_TRAINING_TIME = {
     ("cpu", "cpu"): (
-        "about 3 minutes on two AVX-512 cores (170-204 s, float32, measured); about 9 to 12 on "
-        "two AVX2 cores (estimated: the previous recipe, with 9% fewer pictures, took 8 to 11)"
+        "3 to 7 minutes on two AVX-512 cores (float32, measured: 170-204 s on one Xeon, 386 s "
+        "on another); about 9 to 12 on two AVX2 cores (estimated: the previous recipe, with 9% "
+        "fewer pictures, took 8 to 11)"
     ),
     ("cpu", "gpu"): (
         "under 30 s on an H100 (estimated: 16 epochs of this model took 29 s there, on Keras' "
@@ -1828,6 +1829,9 @@ READ_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
 # validation sets (tools/benchmark_numbers.py prints both).
 MAX_MARKS = 40  # a picture with more separate marks (a speck storm, a page of text) is not read
 SIGN_BELOW = 0.4  # marks lower than this share of the tallest are signs (- . ,), not digits
+DOT_REACH = 0.25  # a dot lies on its stroke's axis within half their width + this × its distance
+DOT_ASPECTS = (0.5, 1.5)  # a dot's width / its height; a broken stroke's end is longer or flatter
+DOT_PEN = 0.5  # a dot is at least this × the stroke's pen wide: no speck of a photo
 MERGE_OVERLAP = 0.5  # strokes sharing this share of the narrower one's columns are one digit
 TOUCHING_WIDER_THAN = 0.9  # a mark wider than this × its height may be touching digits...
 KEEP_WHOLE_ABOVE = 0.999  # ...unless it reads as one digit at least this surely
@@ -1869,6 +1873,43 @@ def _groups(labels, count):
                 merged = True
                 break
     return [ids for ids, _, _ in groups]
+
+
+def _dotted_strokes(labels):
+    """The labels of strokes with a dot beneath them, as in ! and ?: a mark at most SIGN_BELOW × the
+    tallest stroke high and wide, its width DOT_ASPECTS times its height, its centre below a taller
+    stroke's bottom by at most that stroke's height, and on the stroke's axis (the least-squares
+    line of its columns against its rows) within half the wider one's width plus DOT_REACH × that
+    distance. No digit has such a part (a broken stroke's end is longer or flatter), and a decimal
+    point lies beside a digit, not beneath it."""
+    boxes = ndimage.find_objects(labels)
+    heights = [rows.stop - rows.start for rows, _ in boxes]
+    dotted = set()
+    for rows, cols in boxes:
+        height, width = rows.stop - rows.start, cols.stop - cols.start
+        low, high = DOT_ASPECTS
+        if max(height, width) > SIGN_BELOW * max(heights) or not low <= width / height <= high:
+            continue
+        y, x = (rows.start + rows.stop) / 2, (cols.start + cols.stop) / 2
+        if sum(r.start <= y < r.stop and c.start <= x < c.stop for r, c in boxes) > 1:
+            continue  # in another stroke's box: a part of its digit
+        above = [
+            s
+            for s, (stroke_rows, _) in enumerate(boxes)
+            if heights[s] > SIGN_BELOW * max(heights)
+            and stroke_rows.stop <= y <= stroke_rows.stop + heights[s]
+        ]
+        if above:
+            stroke = max(above, key=lambda s: boxes[s][0].stop)  # the nearest above
+            stroke_rows, stroke_cols = boxes[stroke]
+            ys, xs = np.nonzero(labels[boxes[stroke]] == stroke + 1)
+            slope, intercept = np.polyfit(ys + stroke_rows.start, xs + stroke_cols.start, 1)
+            pen = _stroke_width(labels[boxes[stroke]] == stroke + 1)
+            wider = max(width, stroke_cols.stop - stroke_cols.start)
+            reach = wider / 2 + DOT_REACH * (y - stroke_rows.stop)
+            if abs(x - slope * y - intercept) <= reach and min(height, width) >= DOT_PEN * pen:
+                dotted.add(stroke + 1)
+    return dotted
 
 
 def _least(profile, margin):
@@ -2064,7 +2105,10 @@ def _read_marks(model, image, not_a_digit_below=None):
         for g in range(len(groups))
         for i in _best_split(pieces, probabilities, scores, g, threshold)
     ]
-    refused = ~_are_digits(probabilities[chosen], scores[chosen], threshold, len(chosen) > 1)
+    dotted = _dotted_strokes(labels)
+    refused = ~_are_digits(probabilities[chosen], scores[chosen], threshold, len(chosen) > 1) | [
+        not dotted.isdisjoint(groups[pieces[i][0]]) for i in chosen
+    ]
     if refused.any():
         reading = NumberReading("", [], _not_a_digit_reason(refused))
     else:
@@ -2115,7 +2159,8 @@ def read_number(model, image, not_a_digit_below=None):
     (reading_scores()).
 
     `text` is "" with a `reason` when the picture holds no ink, more than MAX_MARKS separate marks,
-    or any mark that is not a digit: its digit score under `not_a_digit_below` (default
+    or any mark that is not a digit: a stroke with a dot beneath it (! ?), or its digit score under
+    `not_a_digit_below` (default
     NOT_A_DIGIT_BELOW) and, in a number of several marks, its likeliest digit less likely than
     IN_NUMBER_PROBABILITY. A letter or a drawing amid digits makes the whole reading "", rather
     than a number with a digit left out; the reason then says which marks, counted from the left,

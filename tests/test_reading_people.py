@@ -303,14 +303,14 @@ def read_right(library, model, pictures, labels):
 
 
 # Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60
-# --count 300`, evaluation fonts): 97.0%, 97.3%, 96.2%, 81.7% and 88.0%. The bars sit just below, to
+# --count 300`, evaluation fonts): 96.8%, 97.3%, 96.2%, 87.3% and 92.0%. The bars sit just below, to
 # catch a regression; the targets (97% and 90%) are not all met yet.
 BARS = {
     "font photos": 0.96,
     "font canvases": 0.97,
     "font photos on ruled paper": 0.95,
-    "non-digit photos": 0.80,
-    "non-digit canvases": 0.86,
+    "non-digit photos": 0.86,
+    "non-digit canvases": 0.91,
 }
 
 
