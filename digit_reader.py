@@ -1877,11 +1877,12 @@ def _groups(labels, count):
 
 def _dotted_strokes(labels):
     """The labels of strokes with a dot beneath them, as in ! and ?: a mark at most SIGN_BELOW × the
-    tallest stroke high and wide, its width DOT_ASPECTS times its height, its centre below a taller
-    stroke's bottom by at most that stroke's height, and on the stroke's axis (the least-squares
-    line of its columns against its rows) within half the wider one's width plus DOT_REACH × that
-    distance. No digit has such a part (a broken stroke's end is longer or flatter), and a decimal
-    point lies beside a digit, not beneath it."""
+    tallest stroke high and wide, its width DOT_ASPECTS times its height, at least DOT_PEN × the
+    stroke's pen wide, in no other stroke's box, its centre below a taller stroke's bottom by at
+    most that stroke's height and on the stroke's axis (the least-squares line of its columns
+    against its rows) within half the wider one's width plus DOT_REACH × that distance. No digit
+    has such a part (a broken stroke's end is longer or flatter), and a decimal point lies beside
+    a digit, not beneath it."""
     boxes = ndimage.find_objects(labels)
     heights = [rows.stop - rows.start for rows, _ in boxes]
     dotted = set()
@@ -1902,9 +1903,10 @@ def _dotted_strokes(labels):
         if above:
             stroke = max(above, key=lambda s: boxes[s][0].stop)  # the nearest above
             stroke_rows, stroke_cols = boxes[stroke]
-            ys, xs = np.nonzero(labels[boxes[stroke]] == stroke + 1)
+            stroke_mask = labels[boxes[stroke]] == stroke + 1
+            ys, xs = np.nonzero(stroke_mask)
             slope, intercept = np.polyfit(ys + stroke_rows.start, xs + stroke_cols.start, 1)
-            pen = _stroke_width(labels[boxes[stroke]] == stroke + 1)
+            pen = _stroke_width(stroke_mask)
             wider = max(width, stroke_cols.stop - stroke_cols.start)
             reach = wider / 2 + DOT_REACH * (y - stroke_rows.stop)
             if abs(x - slope * y - intercept) <= reach and min(height, width) >= DOT_PEN * pen:
@@ -2160,11 +2162,10 @@ def read_number(model, image, not_a_digit_below=None):
 
     `text` is "" with a `reason` when the picture holds no ink, more than MAX_MARKS separate marks,
     or any mark that is not a digit: a stroke with a dot beneath it (! ?), or its digit score under
-    `not_a_digit_below` (default
-    NOT_A_DIGIT_BELOW) and, in a number of several marks, its likeliest digit less likely than
-    IN_NUMBER_PROBABILITY. A letter or a drawing amid digits makes the whole reading "", rather
-    than a number with a digit left out; the reason then says which marks, counted from the left,
-    are no digit. Unreadable input raises DigitImageError."""
+    `not_a_digit_below` (default NOT_A_DIGIT_BELOW) and, in a number of several marks, its likeliest
+    digit less likely than IN_NUMBER_PROBABILITY. A letter or a drawing amid digits makes the whole
+    reading "", rather than a number with a digit left out; the reason then says which marks,
+    counted from the left, are no digit. Unreadable input raises DigitImageError."""
     return _read_marks(model, image, not_a_digit_below)[0]
 
 
