@@ -1023,7 +1023,9 @@ def _rules(mask):
     """The pixels of `mask` on the lines of ruled or squared paper: two or more parallel straight
     lines at most RULE_WIDTH wide, within RULE_TILT degrees of level or upright, across RULE_SPAN
     of the picture (scikit-image's Hough transform every quarter of a degree, on the parts of the
-    mask that thin across the line: a blot or a shade is no line). A digit's stroke is one line."""
+    mask that thin across the line: a blot or a shade is no line). A digit's stroke is one line.
+    At the angles of such lines, a line that leaves the picture through a side is shorter: it is
+    one of them across RULE_SPAN of its own length in the picture, if that is twice RULE_WIDTH."""
     tilts = np.deg2rad(np.arange(-4 * RULE_TILT, 4 * RULE_TILT + 1) / 4)
     found = np.zeros_like(mask)
     for angles, span, across in ((np.pi / 2 + tilts, mask.shape[1], 0), (tilts, mask.shape[0], 1)):
@@ -1041,6 +1043,11 @@ def _rules(mask):
             lines[:, a] = np.isin(runs, thin_runs) if len(thin_runs) >= 2 else False
         used = np.flatnonzero(lines.any(axis=0))  # the angles with lines
         if used.size:
+            room = transform.hough_line(np.ones_like(mask), angles[used])[0]  # lines' lengths
+            at_side = (votes[:, used] >= RULE_SPAN * room) & (room >= 2 * RULE_WIDTH)
+            for k, a in enumerate(used):
+                runs, _ = ndimage.label(lines[:, a] | at_side[:, k])
+                lines[:, a] = (runs > 0) & (np.bincount(runs)[runs] <= RULE_WIDTH)
             rows, cols = np.nonzero(mask)
             cos, sin = np.cos(angles[used]), np.sin(angles[used])
             rho = np.round(cols[:, None] * cos + rows[:, None] * sin)

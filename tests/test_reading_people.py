@@ -152,6 +152,17 @@ def test_the_lines_of_ruled_or_squared_paper_are_not_ink(
     assert max(library._PAD, 2 * 28) < library.RULE_MIN_SIDE  # the drawn non-digits' pads
 
 
+def test_a_line_that_leaves_the_picture_through_a_side_is_a_line_of_the_paper(library):
+    """Paper photographed askew: its top line leaves the picture through the top after a quarter of
+    the width, short of RULE_SPAN of it, and is still one of the paper's lines, not a mark (before,
+    such a line's end was read as a 1, or was the tallest mark and made the digits signs)."""
+    rows, cols = np.mgrid[0:300, 0:400]
+    ink = np.where((rows + 0.05 * cols - 5) % 30 < 2, 0.5, 0).astype(np.float32)  # 3 degrees
+    assert ink[:, 150:].any(axis=1)[:2].sum() == 0 and ink[:2, :100].any()  # the top line's end
+    with pytest.raises(library.DigitImageError, match="nothing but the lines"):
+        library._without_rules(ink, ink > 0)
+
+
 def test_one_long_stroke_is_not_a_line_of_the_paper(library):
     """A stroke across the picture (a 1, a 7's bar) is one line, not ruling: it stays ink."""
     ink = np.zeros((300, 300), np.float32)
@@ -303,12 +314,12 @@ def read_right(library, model, pictures, labels):
 
 
 # Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60
-# --count 300`, evaluation fonts): 96.8%, 97.3%, 96.2%, 87.3% and 92.0%. The bars sit just below, to
+# --count 300`, evaluation fonts): 96.8%, 97.3%, 96.5%, 87.3% and 92.0%. The bars sit just below, to
 # catch a regression; the issue's targets (97% and 90%) are not all met yet.
 BARS = {
     "font photos": 0.96,
     "font canvases": 0.97,
-    "font photos on ruled paper": 0.95,
+    "font photos on ruled paper": 0.96,
     "non-digit photos": 0.86,
     "non-digit canvases": 0.91,
 }
