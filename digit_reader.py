@@ -1025,7 +1025,8 @@ def _rules(mask):
     of the picture (scikit-image's Hough transform every quarter of a degree, on the parts of the
     mask that thin across the line: a blot or a shade is no line). A digit's stroke is one line.
     At the angles of such lines, a line that leaves the picture through a side is shorter: it is
-    one of them across RULE_SPAN of its own length in the picture, if that is twice RULE_WIDTH."""
+    one of them across RULE_SPAN of its own length in the picture, if that is 2 × RULE_WIDTH or
+    more."""
     tilts = np.deg2rad(np.arange(-4 * RULE_TILT, 4 * RULE_TILT + 1) / 4)
     found = np.zeros_like(mask)
     for angles, span, across in ((np.pi / 2 + tilts, mask.shape[1], 0), (tilts, mask.shape[0], 1)):
