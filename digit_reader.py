@@ -1019,6 +1019,14 @@ RULE_WIDTH = 12  # ...at most this many pixels wide, two or more parallel: ruled
 RULE_INK_RATIO = 1.5  # ink this many times the lines' darkest (90th percentile) is a stroke on them
 
 
+def _thin_lines(peaks):
+    """The runs of neighbouring distances in one angle's Hough `peaks` that are at most RULE_WIDTH
+    long (lines, not a blot's edge), and how many there are."""
+    runs, _ = ndimage.label(peaks)
+    thin = 1 + np.flatnonzero(np.bincount(runs)[1:] <= RULE_WIDTH)
+    return np.isin(runs, thin), len(thin)
+
+
 def _rules(mask):
     """The pixels of `mask` on the lines of ruled or squared paper: two or more parallel straight
     lines at most RULE_WIDTH wide, within RULE_TILT degrees of level or upright, across RULE_SPAN
@@ -1039,16 +1047,14 @@ def _rules(mask):
         votes, _, distances = transform.hough_line(thin, angles)
         lines = votes >= RULE_SPAN * span
         for a in np.flatnonzero(lines.any(axis=0)):
-            runs, _ = ndimage.label(lines[:, a])
-            thin_runs = 1 + np.flatnonzero(np.bincount(runs)[1:] <= RULE_WIDTH)
-            lines[:, a] = np.isin(runs, thin_runs) if len(thin_runs) >= 2 else False
+            thin, count = _thin_lines(lines[:, a])
+            lines[:, a] = thin if count >= 2 else False
         used = np.flatnonzero(lines.any(axis=0))  # the angles with lines
         if used.size:
             room = transform.hough_line(np.ones_like(mask), angles[used])[0]  # lines' lengths
             at_side = (votes[:, used] >= RULE_SPAN * room) & (room >= 2 * RULE_WIDTH)
             for k, a in enumerate(used):
-                runs, _ = ndimage.label(lines[:, a] | at_side[:, k])
-                lines[:, a] = (runs > 0) & (np.bincount(runs)[runs] <= RULE_WIDTH)
+                lines[:, a] = _thin_lines(lines[:, a] | at_side[:, k])[0]
             rows, cols = np.nonzero(mask)
             cos, sin = np.cos(angles[used]), np.sin(angles[used])
             rho = np.round(cols[:, None] * cos + rows[:, None] * sin)
