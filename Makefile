@@ -42,11 +42,13 @@ lint: setup
 	$(PY) -m ruff format --check .
 
 # The lint, the tests (they use the committed model), then nbval re-executes the whole notebook on a
-# copy in a temporary folder, so that nothing committed is overwritten.
+# copy in a temporary folder, so that nothing committed is overwritten. The tests run a test file per
+# core (pytest-xdist; most of them use one core), then those marked `timing` run alone.
 test: lint data latest-env
 	@$(PY) -c "import gradio, keras, numpy, sys, tensorflow; print(f'Colab runtime pins: Python {sys.version.split()[0]},' \
 	  f' tensorflow {tensorflow.__version__}, keras {keras.__version__}, numpy {numpy.__version__}, gradio {gradio.__version__}')"
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests -m "not timing" --numprocesses logical --dist loadfile
+	$(PY) -m pytest tests -m timing
 	scratch=$$(mktemp -d) && cp $(NOTEBOOK) $$scratch/ && cd $$scratch && \
 	  MNIST_DATA_DIR=$(CURDIR)/$(DATA) $(CURDIR)/$(PY) -m pytest $(NOTEBOOK) --nbval-lax --nbval-current-env \
 	  -p no:cacheprovider; status=$$?; rm -rf $$scratch; exit $$status

@@ -25,6 +25,7 @@ expect.set_options(timeout=TIMEOUT_S * 1000)
 SCREENSHOTS = Path(os.environ.get("APP_SCREENSHOTS") or tempfile.mkdtemp(prefix="app_screenshots_"))
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timing,
     pytest.mark.skipif(
         not Path(CHROMIUM).exists(), reason="needs Debian's Chromium: apt-get install -y chromium"
     ),

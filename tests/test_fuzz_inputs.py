@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
+pytestmark = pytest.mark.timing
+
 settings.register_profile(
     "ci",
     max_examples=1000,

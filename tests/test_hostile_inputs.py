@@ -13,6 +13,8 @@ from PIL import EpsImagePlugin, Image
 
 from test_data import NAMES, small_mnist, write_split_files
 
+pytestmark = pytest.mark.timing
+
 
 def png(array, **options):
     buffer = io.BytesIO()

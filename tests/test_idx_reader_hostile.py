@@ -12,6 +12,8 @@ import pytest
 
 from test_data import NAMES, small_mnist, write_split_files
 
+pytestmark = pytest.mark.timing
+
 GIB = 2**30
 
 

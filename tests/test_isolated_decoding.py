@@ -17,6 +17,8 @@ from PIL import EpsImagePlugin, Image
 
 from tools import hostile_files
 
+pytestmark = pytest.mark.timing
+
 
 def digit_png(side=64):
     picture = np.full((side, side), 255, np.uint8)
