@@ -10,6 +10,9 @@ DATA := data/mnist
 # The repository's public GitHub path (owner/name), once it has one: `make badge` then puts
 # "Open in Colab" badges in README.md and the notebook. Empty: upload instructions instead.
 COLAB_REPO :=
+# The tests run a test file per core (pytest-xdist; most of them use one core), then those marked
+# `timing` (they assert wall-clock bounds) alone.
+PER_CORE := --numprocesses logical --dist loadfile
 
 .PHONY: run test test-fast lint data setup latest-env benchmark badge module
 
@@ -42,20 +45,20 @@ lint: setup
 	$(PY) -m ruff format --check .
 
 # The lint, the tests (they use the committed model), then nbval re-executes the whole notebook on a
-# copy in a temporary folder, so that nothing committed is overwritten. The tests run a test file per
-# core (pytest-xdist; most of them use one core), then those marked `timing` run alone.
+# copy in a temporary folder, so that nothing committed is overwritten.
 test: lint data latest-env
 	@$(PY) -c "import gradio, keras, numpy, sys, tensorflow; print(f'Colab runtime pins: Python {sys.version.split()[0]},' \
 	  f' tensorflow {tensorflow.__version__}, keras {keras.__version__}, numpy {numpy.__version__}, gradio {gradio.__version__}')"
-	$(PY) -m pytest tests -m "not timing" --numprocesses logical --dist loadfile
+	$(PY) -m pytest tests -m "not timing" $(PER_CORE)
 	$(PY) -m pytest tests -m timing
 	scratch=$$(mktemp -d) && cp $(NOTEBOOK) $$scratch/ && cd $$scratch && \
 	  MNIST_DATA_DIR=$(CURDIR)/$(DATA) $(CURDIR)/$(PY) -m pytest $(NOTEBOOK) --nbval-lax --nbval-current-env \
 	  -p no:cacheprovider; status=$$?; rm -rf $$scratch; exit $$status
 
-# The inner loop: the tests not marked slow (no training, no notebook run, no browser), in about a minute.
+# The inner loop: the tests not marked slow (no training, no notebook run, no browser), in a few minutes.
 test-fast: data
-	$(PY) -m pytest tests -m "not slow"
+	$(PY) -m pytest tests -m "not slow and not timing" $(PER_CORE)
+	$(PY) -m pytest tests -m "not slow and timing"
 
 # Regenerate digit_reader.py from the notebook's cells tagged `library` (after editing them).
 module: setup
