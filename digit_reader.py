@@ -1843,6 +1843,8 @@ READ_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
 # validation sets (tools/benchmark_numbers.py prints both).
 MAX_MARKS = 40  # a picture with more separate marks (a speck storm, a page of text) is not read
 SIGN_BELOW = 0.4  # marks lower than this share of the tallest are signs (- . ,), not digits
+STRAY_BELOW = 0.5  # a mark lower than this share of the tallest, with under...
+STRAY_INK = 0.2  # ...this share of the most ink of a mark, is a stray tick or speck, not a digit
 DOT_REACH = 0.25  # a dot lies on its stroke's axis within half their width + this × its distance
 DOT_ASPECTS = (0.5, 1.5)  # a dot's width / its height; a broken stroke's end is longer or flatter
 DOT_PEN = 0.5  # a dot is at least this × the stroke's pen wide: no speck of a photo
@@ -1887,6 +1889,18 @@ def _groups(labels, count):
                 merged = True
                 break
     return [ids for ids, _, _ in groups]
+
+
+def _digit_sized(labels, groups):
+    """The groups that may be digits, left to right: not the signs (lower than SIGN_BELOW × the
+    tallest: - . ,) nor the stray marks (lower than STRAY_BELOW × the tallest, with under STRAY_INK
+    × the most ink of a group: a tick or speck beside a digit, as MNIST's scans have)."""
+    masks = [np.isin(labels, ids) for ids in groups]
+    heights = np.array([np.ptp(np.flatnonzero(mask.any(axis=1))) + 1 for mask in masks])
+    inks = np.array([mask.sum() for mask in masks])
+    stray = (heights < STRAY_BELOW * heights.max()) & (inks < STRAY_INK * inks.max())
+    kept = (heights >= SIGN_BELOW * heights.max()) & ~stray
+    return [ids for ids, keep in zip(groups, kept, strict=True) if keep]
 
 
 def _dotted_strokes(labels):
@@ -2106,12 +2120,7 @@ def _read_marks(model, image, not_a_digit_below=None):
     if count > MAX_MARKS:
         reason = f"it has too many separate marks to be a number ({count}; at most {MAX_MARKS})"
         return NumberReading("", [], reason), None, None
-    groups = _groups(labels, count)
-    rows = [_bbox(np.isin(labels, ids))[0] for ids in groups]
-    tallest = max(r.stop - r.start for r in rows)
-    groups = [
-        ids for ids, r in zip(groups, rows, strict=True) if r.stop - r.start >= SIGN_BELOW * tallest
-    ]
+    groups = _digit_sized(labels, _groups(labels, count))
     pieces = _pieces(ink, strong, labels, groups)
     fields = np.stack([_fit_field(span, span_strong) for *_, span, span_strong in pieces])
     probabilities, scores = reading_scores(model, fields)
@@ -2168,11 +2177,11 @@ def read_number(model, image, not_a_digit_below=None):
     """Read the digits in a picture, left to right: anything preprocess_digit_image() accepts.
 
     The picture holds one line of digits: a lone digit, a year, a phone number. Strokes that share
-    columns are one digit; marks much lower than the tallest (- . ,) are signs and are skipped;
-    where there are several marks, one wider than its height may be touching digits, and the cuts
-    whose pieces the model reads most surely are kept. Each digit is prepared as a lone digit is,
-    and all are read in one batch, each as the average over its shifts by a pixel
-    (reading_scores()).
+    columns are one digit; marks much lower than the tallest (- . ,), and low ones with little ink
+    (a stray tick), are skipped; where there are several marks, one wider than its height may be
+    touching digits, and the cuts whose pieces the model reads most surely are kept. Each digit is
+    prepared as a lone digit is, and all are read in one batch, each as the average over its shifts
+    by a pixel (reading_scores()).
 
     `text` is "" with a `reason` when the picture holds no ink, more than MAX_MARKS separate marks,
     or any mark that is not a digit: a stroke with a dot beneath it (! ?), or its digit score under

@@ -222,6 +222,22 @@ def test_a_stroke_with_a_dot_beneath_is_no_digit(library, trained_model, sign):
     assert library.read_number(trained_model, decimal).text == "1"
 
 
+# A 7 drawn with a pen 14 px wide, and a thin tick beside it, lower than half the 7 and a tenth of
+# its ink: a stray mark, as MNIST's scans have beside some digits.
+SEVEN = [(-0.5, -0.8), (0.4, -0.8), (-0.1, 0.85)]
+TICK = [(0.75, -0.85), (0.75, -0.05)]
+
+
+def test_a_stray_tick_beside_a_digit_is_skipped(library, trained_model, monkeypatch):
+    """Without the rule (STRAY_INK 0) the tick reads as a 1 beside the 7."""
+    picture = np.minimum(pen_drawing([SEVEN]), pen_drawing([TICK], width=4))
+    assert ndimage.label(picture < 128)[1] == 2
+    reading = library.read_number(trained_model, picture)
+    assert reading.text == "7" and len(reading.digits) == 1
+    monkeypatch.setattr(library, "STRAY_INK", 0)
+    assert library.read_number(trained_model, picture).text != "7"
+
+
 def test_a_speck_storm_is_refused_before_any_speck_is_read(library, trained_model, monkeypatch):
     specks = np.full((512, 512), 255, np.uint8)
     rows, cols = np.mgrid[8:512:24, 8:512:24]
