@@ -1896,7 +1896,7 @@ def _digit_sized(labels, groups):
     tallest: - . ,) nor the stray marks (lower than STRAY_BELOW × the tallest, with under STRAY_INK
     × the most ink of a group: a tick or speck beside a digit, as MNIST's scans have)."""
     masks = [np.isin(labels, ids) for ids in groups]
-    heights = np.array([np.ptp(np.flatnonzero(mask.any(axis=1))) + 1 for mask in masks])
+    heights = np.array([rows.stop - rows.start for rows, _ in map(_bbox, masks)])
     inks = np.array([mask.sum() for mask in masks])
     stray = (heights < STRAY_BELOW * heights.max()) & (inks < STRAY_INK * inks.max())
     kept = (heights >= SIGN_BELOW * heights.max()) & ~stray
