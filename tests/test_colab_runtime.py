@@ -1,4 +1,5 @@
-"""Colab's runtime: the notebook uploaded alone (with a stand-in `google.colab`), the notebook on
+"""Colab's runtime: the notebook uploaded alone (with a stand-in `google.colab`) and run twice, the
+notebook on
 Keras' JAX backend with no TensorFlow (Colab's TPU runtime), and model files that load in Colab's
 Keras and the newest."""
 
@@ -36,7 +37,7 @@ def mnist_zip(tmp_path_factory):
     return archive
 
 
-def test_notebook_alone_in_colab(tmp_path, monkeypatch, mnist_zip):
+def test_notebook_alone_in_colab_runs_twice_alike(tmp_path, monkeypatch, mnist_zip):
     ipython_dir = tmp_path / "ipython"
     (ipython_dir / "profile_default" / "startup").mkdir(parents=True)
     # Colab's kernel has google.colab imported before the first cell runs.
@@ -45,7 +46,7 @@ def test_notebook_alone_in_colab(tmp_path, monkeypatch, mnist_zip):
     )
     log, drive = tmp_path / "colab_calls.jsonl", tmp_path / "drive"
     folder = tmp_path / "content"
-    notebook = execute_copy(
+    notebook, runs = execute_copy(
         folder,
         monkeypatch,
         {
@@ -57,7 +58,9 @@ def test_notebook_alone_in_colab(tmp_path, monkeypatch, mnist_zip):
             "MNIST_DRIVE_DIR": drive,
             "MNIST_UPLOAD_OWN_DIGITS": "true",
         },
+        runs=2,  # "Run all" again in the same kernel repeats the first run
     )
+    assert runs[0] == runs[1]
 
     assert cell_text(notebook, "from importlib.metadata").strip().endswith("True"), (
         "the notebook saw no Colab"
@@ -70,16 +73,18 @@ def test_notebook_alone_in_colab(tmp_path, monkeypatch, mnist_zip):
     assert not (drive / "MyDrive" / "mnist_training_backup" / "mnist_cnn").exists(), (
         "finished runs delete the backup"
     )
-    metrics = json.loads((folder / "mnist_metrics.json").read_text())
+    metrics = runs[0][0]
     assert metrics["preset"] == "cpu" and metrics["train_images"] == 1800
-    assert (folder / "mnist_model.h5").is_file() and (
-        folder / "images" / "own_digits.png"
-    ).is_file()
+    assert metrics["deterministic"] is True
+    assert all(
+        (folder / name).is_file()
+        for name in ["mnist_model.h5", "images/own_digits.png", "images/confusion_matrix.png"]
+    )
 
 
 def test_notebook_on_jax_without_tensorflow(tmp_path, monkeypatch, mnist_zip, library, mnist_test):
     folder = tmp_path / "content"
-    notebook = execute_copy(
+    notebook, _ = execute_copy(
         folder,
         monkeypatch,
         {
