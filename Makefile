@@ -45,8 +45,10 @@ lint: setup
 	$(PY) -m ruff format --check .
 
 # The lint, the tests (they use the committed model), then nbval re-executes the whole notebook on a
-# copy in a temporary folder, so that nothing committed is overwritten.
-test: lint data latest-env
+# copy in a temporary folder, so that nothing committed is overwritten. The two environments install
+# side by side (pip keeps about one core busy).
+test:
+	$(MAKE) --jobs=2 lint data latest-env
 	@$(PY) -c "import gradio, keras, numpy, sys, tensorflow; print(f'Colab runtime pins: Python {sys.version.split()[0]},' \
 	  f' tensorflow {tensorflow.__version__}, keras {keras.__version__}, numpy {numpy.__version__}, gradio {gradio.__version__}')"
 	$(PY) -m pytest tests -m "not timing" $(PER_CORE)
