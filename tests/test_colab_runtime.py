@@ -1,7 +1,6 @@
 """Colab's runtime: the notebook uploaded alone (with a stand-in `google.colab`) and run twice, the
-notebook on
-Keras' JAX backend with no TensorFlow (Colab's TPU runtime), and model files that load in Colab's
-Keras and the newest."""
+notebook on Keras' JAX backend with no TensorFlow (Colab's TPU runtime), and model files that load
+in Colab's Keras and the newest."""
 
 import json
 import os
