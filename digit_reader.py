@@ -2107,39 +2107,82 @@ def reading_probabilities(model, fields):
     return reading_scores(model, fields)[0]
 
 
-def _read_marks(model, image, not_a_digit_below=None):
-    """(reading, the model's inputs (N, 28, 28, 1), their probabilities (N, 10)) for the marks read
-    as digits in a picture, left to right; inputs and probabilities are None when the model read
-    nothing (no ink, or too many marks)."""
+@dataclasses.dataclass
+class _Marks:
+    """A picture's marks, prepared for the model: the labelled strokes, their groups (digits), the
+    pieces to read (each group whole and cut, _pieces()), the pieces' fields, and the scale from
+    the picture read to the input's pixels."""
+
+    labels: np.ndarray
+    groups: list
+    pieces: list
+    fields: np.ndarray
+    scale: float
+
+
+def _find_marks(image):
+    """The marks of a picture (_Marks), or the NumberReading "" when there is nothing for the model
+    to read (no ink, or more than MAX_MARKS marks)."""
     gray, _, size, _ = _flat_picture(image)
     try:
         ink, strong = _ink(gray)
     except DigitImageError as err:  # readable, but no ink: no digit
-        return NumberReading("", [], str(err)), None, None
+        return NumberReading("", [], str(err))
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     if count > MAX_MARKS:
         reason = f"it has too many separate marks to be a number ({count}; at most {MAX_MARKS})"
-        return NumberReading("", [], reason), None, None
+        return NumberReading("", [], reason)
     groups = _digit_sized(labels, _groups(labels, count))
     pieces = _pieces(ink, strong, labels, groups)
     fields = np.stack([_fit_field(span, span_strong) for *_, span, span_strong in pieces])
-    probabilities, scores = reading_scores(model, fields)
-    threshold = NOT_A_DIGIT_BELOW if not_a_digit_below is None else not_a_digit_below
+    return _Marks(labels, groups, pieces, fields, size[0] / gray.shape[1])
+
+
+def _decide(marks, probabilities, scores, threshold):
+    """(reading, the model's inputs (N, 28, 28, 1), their probabilities (N, 10)) for the marks read
+    as digits, left to right, given the pieces' probabilities and digit scores."""
+    pieces = marks.pieces
     chosen = [
         i
-        for g in range(len(groups))
+        for g in range(len(marks.groups))
         for i in _best_split(pieces, probabilities, scores, g, threshold)
     ]
-    dotted = _dotted_strokes(labels)
+    dotted = _dotted_strokes(marks.labels)
     refused = ~_are_digits(probabilities[chosen], scores[chosen], threshold, len(chosen) > 1) | [
-        not dotted.isdisjoint(groups[pieces[i][0]]) for i in chosen
+        not dotted.isdisjoint(marks.groups[pieces[i][0]]) for i in chosen
     ]
     if refused.any():
         reading = NumberReading("", [], _not_a_digit_reason(refused))
     else:
-        scale = size[0] / gray.shape[1]
-        reading = _number_reading([pieces[i] for i in chosen], probabilities[chosen], scale)
-    return reading, fields[chosen], probabilities[chosen]
+        reading = _number_reading([pieces[i] for i in chosen], probabilities[chosen], marks.scale)
+    return reading, marks.fields[chosen], probabilities[chosen]
+
+
+READ_TOGETHER = 256  # pictures whose marks go through the model in one batch (read_numbers())
+
+
+def _read_many(model, images, not_a_digit_below=None):
+    """_read_marks() of each picture, READ_TOGETHER pictures' marks at a time in one batch."""
+    threshold = NOT_A_DIGIT_BELOW if not_a_digit_below is None else not_a_digit_below
+    images = iter(images)
+    while found := [_find_marks(image) for image in itertools.islice(images, READ_TOGETHER)]:
+        marks = [m for m in found if isinstance(m, _Marks)]
+        fields = [m.fields for m in marks]
+        read = reading_scores(model, np.concatenate(fields)) if marks else ()
+        ends = np.cumsum([len(f) for f in fields])
+        decided = iter(
+            _decide(m, *(r[end - len(m.fields) : end] for r in read), threshold)
+            for m, end in zip(marks, ends, strict=True)
+        )
+        for m in found:
+            yield next(decided) if isinstance(m, _Marks) else (m, None, None)
+
+
+def _read_marks(model, image, not_a_digit_below=None):
+    """(reading, the model's inputs (N, 28, 28, 1), their probabilities (N, 10)) for the marks read
+    as digits in a picture, left to right; inputs and probabilities are None when the model read
+    nothing (no ink, or too many marks)."""
+    return next(_read_many(model, [image], not_a_digit_below))
 
 
 def _number_reading(pieces, probabilities, scale):
@@ -2190,6 +2233,14 @@ def read_number(model, image, not_a_digit_below=None):
     reading "", rather than a number with a digit left out; the reason then says which marks,
     counted from the left, are no digit. Unreadable input raises DigitImageError."""
     return _read_marks(model, image, not_a_digit_below)[0]
+
+
+def read_numbers(model, images, not_a_digit_below=None):
+    """read_number() of each picture in `images` (any iterable), as a list: the same readings, with
+    the marks of READ_TOGETHER pictures at a time read in one batch (for small pictures, about half
+    the time of one call per picture). Unreadable input raises DigitImageError, as read_number()
+    does."""
+    return [reading for reading, _, _ in _read_many(model, images, not_a_digit_below)]
 
 
 # @title fit_not_a_digit_threshold(), plot_not_a_digit_tradeoff()

@@ -165,8 +165,40 @@ def test_most_non_digits_amid_digits_spoil_the_number(library, trained_model, mn
     more numbers but lets more of these through (docs/benchmarks.md, "Whole numbers")."""
     (images, labels), _ = mnist
     pictures = non_digits_amid_digits(library, images, labels, 200)
-    refused = np.mean([library.read_number(trained_model, p).text == "" for p in pictures])
+    refused = np.mean([r.text == "" for r in library.read_numbers(trained_model, pictures)])
     assert refused >= 0.8, refused
+
+
+def test_many_pictures_read_together_read_as_each_alone(library, trained_model, mnist, monkeypatch):
+    """read_numbers() gives read_number()'s reading of each picture, in order, with the marks of
+    READ_TOGETHER pictures at a time in one call of the model: lone digits, numbers, non-digits amid
+    digits, a blank picture. An unreadable picture raises DigitImageError, as it does alone."""
+    (images, labels), _ = mnist
+    pictures = [
+        images[0],
+        *mnist_numbers(library, images, labels, 4)[0],
+        np.full((40, 40), 255, np.uint8),
+        *non_digits_amid_digits(library, images, labels, 4),
+        images[1],
+    ]
+    alone = [library.read_number(trained_model, p) for p in pictures]
+    calls = []
+    monkeypatch.setattr(library, "READ_TOGETHER", 4)
+    scores = library.reading_scores
+    monkeypatch.setattr(library, "reading_scores", lambda *a: calls.append(1) or scores(*a))
+    together = library.read_numbers(trained_model, iter(pictures))
+    assert len(calls) == 3  # 11 pictures, 4 at a time
+    assert [(r.text, r.reason) for r in together] == [(r.text, r.reason) for r in alone]
+    for batched, single in zip(together, alone, strict=True):
+        assert [(d, box) for d, _, box in batched.digits] == [
+            (d, box) for d, _, box in single.digits
+        ]
+        np.testing.assert_allclose(
+            [p for _, p, _ in batched.digits], [p for _, p, _ in single.digits], atol=1e-5
+        )
+    assert {r.text for r in alone} > {""}  # numbers read, and pictures read as none
+    with pytest.raises(library.DigitImageError):
+        library.read_numbers(trained_model, [images[0], b"not a picture"])
 
 
 def test_amid_digits_a_likely_digit_is_a_digit_whatever_its_score(library, trained_model, mnist):
@@ -276,12 +308,8 @@ NUMBER_BARS = {
 )
 def test_own_numbers_are_read_at_their_measured_rate(library, trained_model):
     for name, (pictures, texts) in people_sets.number_sets("evaluation", 200).items():
-        right = np.mean(
-            [
-                library.read_number(trained_model, p).text == t
-                for p, t in zip(pictures, texts, strict=True)
-            ]
-        )
+        readings = library.read_numbers(trained_model, pictures)
+        right = np.mean([r.text == t for r, t in zip(readings, texts, strict=True)])
         assert right >= NUMBER_BARS[name], f"{name}: {right:.1%} read exactly"
 
 

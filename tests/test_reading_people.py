@@ -309,7 +309,7 @@ def own_sets():
 
 def read_right(library, model, pictures, labels):
     return people_sets.share_read_right(
-        [library.read_number(model, p).text for p in pictures], labels
+        [reading.text for reading in library.read_numbers(model, pictures)], labels
     )
 
 

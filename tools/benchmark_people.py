@@ -30,7 +30,7 @@ def main():
             split, args.per_digit, args.count
         ).items():
             start = time.perf_counter()
-            texts = [library.read_number(model, picture).text for picture in pictures]
+            texts = [reading.text for reading in library.read_numbers(model, pictures)]
             seconds = (time.perf_counter() - start) / len(pictures)
             right = people_sets.share_read_right(texts, labels)
             print(
