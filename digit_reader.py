@@ -2167,13 +2167,11 @@ def _read_many(model, images, not_a_digit_below=None):
     images = iter(images)
     while found := [_find_marks(image) for image in itertools.islice(images, READ_TOGETHER)]:
         marks = [m for m in found if isinstance(m, _Marks)]
-        fields = [m.fields for m in marks]
-        read = reading_scores(model, np.concatenate(fields)) if marks else ()
-        ends = np.cumsum([len(f) for f in fields])
-        decided = iter(
-            _decide(m, *(r[end - len(m.fields) : end] for r in read), threshold)
-            for m, end in zip(marks, ends, strict=True)
-        )
+        if marks:  # the model is not called for pictures with nothing to read
+            read = reading_scores(model, np.concatenate([m.fields for m in marks]))
+            ends = np.cumsum([len(m.fields) for m in marks[:-1]])  # where each picture's pieces end
+            split = (np.split(r, ends) for r in read)  # probabilities, scores
+            decided = map(_decide, marks, *split, itertools.repeat(threshold))
         for m in found:
             yield next(decided) if isinstance(m, _Marks) else (m, None, None)
 
