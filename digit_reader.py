@@ -1017,6 +1017,7 @@ RULE_SPAN = 0.5  # straight lines across half the picture's width (or height) or
 RULE_TILT = 4  # ...within this many degrees of level (or upright)...
 RULE_WIDTH = 12  # ...at most this many pixels wide, two or more parallel: ruled or squared paper
 RULE_INK_RATIO = 1.5  # ink this many times the lines' darkest (90th percentile) is a stroke on them
+RULE_HIDDEN = 0.25  # a line that digits hide: votes across this share of the picture, in a gap
 
 
 def _thin_lines(peaks):
@@ -1027,39 +1028,84 @@ def _thin_lines(peaks):
     return np.isin(runs, thin), len(thin)
 
 
+def _line_votes(mask, angles, span, across):
+    """The Hough votes of `mask` at `angles` (skimage's hough_line on the parts of the mask that
+    are thin across them: a blot or a shade is no line), the distances, and which votes are lines
+    of the paper: two or more parallel runs of at most RULE_WIDTH distances, each line across
+    RULE_SPAN of `span`; a line that leaves the picture through a side, across RULE_SPAN of its
+    own length in the picture, if that is 2 × RULE_WIDTH or more."""
+    # An opening across the lines (1-D filters: a third of binary_opening's time) keeps the parts
+    # of the mask wider than RULE_WIDTH across them; the rest is thin.
+    size = RULE_WIDTH + 1
+    solid = ndimage.minimum_filter1d(mask.view(np.uint8), size, across, mode="constant")
+    solid = ndimage.maximum_filter1d(solid, size, across, mode="constant")
+    votes, _, distances = transform.hough_line(mask & (solid == 0), angles)
+    lines = votes >= RULE_SPAN * span
+    for a in np.flatnonzero(lines.any(axis=0)):
+        thin, count = _thin_lines(lines[:, a])
+        lines[:, a] = thin if count >= 2 else False
+    used = np.flatnonzero(lines.any(axis=0))  # the angles with lines
+    if used.size:
+        room = transform.hough_line(np.ones_like(mask), angles[used])[0]  # lines' lengths
+        at_side = (votes[:, used] >= RULE_SPAN * room) & (room >= 2 * RULE_WIDTH)
+        for k, a in enumerate(used):
+            lines[:, a] = _thin_lines(lines[:, a] | at_side[:, k])[0]
+    return votes, distances, lines
+
+
+def _hidden_lines(votes, peaks, span):
+    """(angle, distance) indices of the paper's lines that digits hide (too few votes to be found
+    alone), where the lines at the peaks' most common angle leave a gap of 2 or 3 of their usual
+    spacings: at each missing line, the distance near it with the most votes, if RULE_HIDDEN ×
+    `span` or more."""
+    angle = int(np.median([a for a, _ in peaks]))
+    found = sorted(d for a, d in peaks if abs(a - angle) <= 2)  # within half a degree
+    if len(found) < 3:
+        return []
+    spacing, hidden = np.median(np.diff(found)), []
+    for start, gap in zip(found[:-1], np.diff(found), strict=True):
+        lines = round(gap / spacing)
+        if 2 <= lines <= 3 and abs(gap / spacing - lines) <= 0.2 * lines:
+            for middle in start + gap / lines * np.arange(1, lines):
+                near = np.arange(int(middle - 0.2 * spacing), int(middle + 0.2 * spacing) + 1)
+                d = near[np.argmax(votes[near, angle])]
+                if votes[d, angle] >= RULE_HIDDEN * span:
+                    hidden.append((angle, d))
+    return hidden
+
+
 def _rules(mask):
-    """The pixels of `mask` on the lines of ruled or squared paper: two or more parallel straight
-    lines at most RULE_WIDTH wide, within RULE_TILT degrees of level or upright, across RULE_SPAN
-    of the picture (scikit-image's Hough transform every quarter of a degree, on the parts of the
-    mask that thin across the line: a blot or a shade is no line). A digit's stroke is one line.
-    At the angles of such lines, a line that leaves the picture through a side is shorter: it is
-    one of them across RULE_SPAN of its own length in the picture, if that is 2 × RULE_WIDTH or
-    more."""
+    """The pixels of `mask` on the lines of ruled or squared paper (_line_votes() and
+    _hidden_lines(), each line at the one angle where its votes peak, skimage's hough_line_peaks,
+    and as wide as its votes are half its peak's, and a pixel more: its edges), within RULE_TILT
+    degrees of level or upright (every quarter of a degree). A digit's stroke is one line."""
     tilts = np.deg2rad(np.arange(-4 * RULE_TILT, 4 * RULE_TILT + 1) / 4)
     found = np.zeros_like(mask)
     for angles, span, across in ((np.pi / 2 + tilts, mask.shape[1], 0), (tilts, mask.shape[0], 1)):
-        # An opening across the lines (1-D filters: a third of binary_opening's time) keeps the
-        # parts of the mask wider than RULE_WIDTH across them; the rest is thin.
-        size = RULE_WIDTH + 1
-        solid = ndimage.minimum_filter1d(mask.view(np.uint8), size, across, mode="constant")
-        solid = ndimage.maximum_filter1d(solid, size, across, mode="constant")
-        thin = mask & (solid == 0)
-        votes, _, distances = transform.hough_line(thin, angles)
-        lines = votes >= RULE_SPAN * span
-        for a in np.flatnonzero(lines.any(axis=0)):
-            thin, count = _thin_lines(lines[:, a])
-            lines[:, a] = thin if count >= 2 else False
-        used = np.flatnonzero(lines.any(axis=0))  # the angles with lines
-        if used.size:
-            room = transform.hough_line(np.ones_like(mask), angles[used])[0]  # lines' lengths
-            at_side = (votes[:, used] >= RULE_SPAN * room) & (room >= 2 * RULE_WIDTH)
-            for k, a in enumerate(used):
-                lines[:, a] = _thin_lines(lines[:, a] | at_side[:, k])[0]
-            rows, cols = np.nonzero(mask)
-            cos, sin = np.cos(angles[used]), np.sin(angles[used])
-            rho = np.round(cols[:, None] * cos + rows[:, None] * sin)
-            on = lines[(rho - distances[0]).astype(int), used].any(axis=1)
-            found[rows[on], cols[on]] = True
+        votes, distances, lines = _line_votes(mask, angles, span, across)
+        if not lines.any():
+            continue
+        _, peak_angles, peak_distances = transform.hough_line_peaks(
+            np.where(lines, votes, 0),
+            angles,
+            distances,
+            min_distance=RULE_WIDTH,
+            min_angle=4,
+            threshold=1,
+        )  # one peak a line: lines a degree (4 angles) or RULE_WIDTH apart
+        at = np.searchsorted(angles, peak_angles), np.searchsorted(distances, peak_distances)
+        peaks = list(zip(*at, strict=True))
+        bands = np.zeros_like(lines)
+        for a, d in peaks + _hidden_lines(votes, peaks, span):
+            runs = ndimage.label(votes[:, a] >= votes[d, a] / 2)[0]
+            if np.count_nonzero(runs == runs[d]) <= RULE_WIDTH:
+                bands[:, a] |= runs == runs[d]
+        bands = ndimage.binary_dilation(bands, np.ones((3, 1), bool))
+        used = np.flatnonzero(bands.any(axis=0))
+        rows, cols = np.nonzero(mask)
+        rho = np.round(cols[:, None] * np.cos(angles[used]) + rows[:, None] * np.sin(angles[used]))
+        on = bands[(rho - distances[0]).astype(int), used].any(axis=1)
+        found[rows[on], cols[on]] = True
     return found
 
 

@@ -193,6 +193,27 @@ def test_a_stroke_along_a_line_of_the_paper_stays_ink(library, trained_model, mo
     assert bar_and_line_beside() == (0.0, False)
 
 
+def test_a_line_of_the_paper_that_a_digit_hides_is_still_one(library, monkeypatch):
+    """A thick stroke lying on a line of ruled paper hides most of it: the line's thin ends alone
+    have too few votes to be a line, but they lie where the paper's spacing puts a line between
+    the lines found (RULE_HIDDEN), so they are removed, and the stroke stays ink. Before, such ends
+    stayed joined to the digit (a 5's bar drawn on the line, or a 9 with a line through it)."""
+    paper = Image.new("RGB", (300, 300), (240, 240, 240))
+    draw = ImageDraw.Draw(paper)
+    for top in range(15, 300, 30):
+        draw.rectangle([0, top, 299, top + 1], fill=people_sets.RULE_COLOURS[1])
+    draw.rectangle([60, 126, 240, 145], fill=(25, 30, 60))  # on the line at 135
+
+    def ends_and_stroke():
+        ink, _ = library._ink(library.read_digit_picture(np.asarray(paper)))
+        return ink[135:137, list(range(5, 50)) + list(range(250, 295))].any(), ink[128:144, 70:230]
+
+    ends, stroke = ends_and_stroke()
+    assert not ends and stroke.all()
+    monkeypatch.setattr(library, "RULE_HIDDEN", np.inf)  # without: the line's ends stay ink
+    assert ends_and_stroke()[0]
+
+
 def test_generated_non_digits_are_reproducible_prepared_pictures(library, mnist_test):
     """One round of draw_non_digits() (each kind as often as NON_DIGIT_KINDS says): MNIST-style
     28 x 28 fields, ink centred as preprocess_digit_image() centres it, the same for one seed and
@@ -314,12 +335,12 @@ def read_right(library, model, pictures, labels):
 
 
 # Measured with the committed model on these sets (`python -m tools.benchmark_people --per-digit 60
-# --count 300`, evaluation fonts): 96.8%, 97.3%, 96.5%, 87.3% and 92.0%. The bars sit just below, to
+# --count 300`, evaluation fonts): 96.8%, 97.3%, 97.0%, 87.3% and 92.0%. The bars sit just below, to
 # catch a regression; the issue's targets (97% and 90%) are not all met yet.
 BARS = {
     "font photos": 0.96,
     "font canvases": 0.97,
-    "font photos on ruled paper": 0.96,
+    "font photos on ruled paper": 0.965,
     "non-digit photos": 0.86,
     "non-digit canvases": 0.91,
 }
