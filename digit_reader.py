@@ -1064,9 +1064,9 @@ def _hidden_lines(votes, peaks, span):
         return []
     spacing, hidden = np.median(np.diff(found)), []
     for start, gap in zip(found[:-1], np.diff(found), strict=True):
-        lines = round(gap / spacing)
-        if 2 <= lines <= 3 and abs(gap / spacing - lines) <= 0.2 * lines:
-            for middle in start + gap / lines * np.arange(1, lines):
+        spacings = round(gap / spacing)  # one line is missing from each but the last
+        if 2 <= spacings <= 3 and abs(gap / spacing - spacings) <= 0.2 * spacings:
+            for middle in start + gap / spacings * np.arange(1, spacings):
                 near = np.arange(int(middle - 0.2 * spacing), int(middle + 0.2 * spacing) + 1)
                 d = near[np.argmax(votes[near, angle])]
                 if votes[d, angle] >= RULE_HIDDEN * span:
